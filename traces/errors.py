@@ -1,4 +1,4 @@
-"""Error types for trace and scenario input: each message is one line naming where the problem is."""
+"""Error types for trace and scenario input: each message is one line naming the place."""
 
 from __future__ import annotations
 

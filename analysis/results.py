@@ -1,0 +1,98 @@
+"""Run folders: the books as Parquet, KPIs and metadata as JSON, written atomically.
+
+Layout of one run folder::
+
+    ledger.parquet     hourly, per site (simulator.ledger.SITE_COLUMNS)
+    inference.parquet  hourly, per region and class
+    jobs.parquet       one row per training job, with its fate
+    clips.parquet      every decision the simulator had to clip
+    steps.parquet      one row per decision epoch (policy time, solver statistics)
+    kpis.json          analysis.kpis.compute_kpis
+    meta.json          scenario, seed, policy, versions, git commit, wall time, digests
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.engine import RunResult
+
+TABLES = ("ledger", "inference", "jobs", "clips", "steps")
+PACKAGES = ("gridshift", "simpy", "pyomo", "highspy", "numpy", "pandas")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of GridShift and the libraries that shape its numbers."""
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the source tree, if it is a git checkout."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parent, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None
+
+
+def to_jsonable(value: Any) -> Any:
+    """Numbers, NaN/inf as null, numpy scalars and arrays as plain JSON."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_run(result: RunResult, folder: str | Path, kpis: dict[str, Any],
+              meta: dict[str, Any]) -> Path:
+    """Write a run folder atomically (a temporary sibling renamed into place)."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        for name in TABLES:
+            table: pd.DataFrame = getattr(result, name)
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "kpis.json").write_text(json.dumps(to_jsonable(kpis), indent=2))
+        (tmp / "meta.json").write_text(json.dumps(to_jsonable(meta), indent=2, default=str))
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def read_run(folder: str | Path) -> dict[str, Any]:
+    """Load a run folder back: its tables as DataFrames plus ``kpis`` and ``meta`` dicts."""
+    folder = Path(folder)
+    out: dict[str, Any] = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    out["kpis"] = json.loads((folder / "kpis.json").read_text())
+    out["meta"] = json.loads((folder / "meta.json").read_text())
+    return out

@@ -1,0 +1,112 @@
+"""The policy protocol and the two types it exchanges with the simulator.
+
+At decision epoch t (run hour t, deciding hour [t, t+1)) the simulator hands a policy an
+:class:`Observation`: the static system, the state, the jobs released so far, realized history
+before t and forecasts for t onward. The policy returns a :class:`Decision`. The simulator then
+executes it against the realized hour, clipping what is physically impossible and recording
+every clip. A policy never sees simulator internals, and the simulator never knows which policy
+runs.
+
+Sign conventions: battery setpoint + charge / - discharge (MW); genset output >= 0 MW; routing
+fractions a[r, k, s] of the region's actual arrivals, sum over s <= 1 (the rest is dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from simulator.system import SystemModel
+
+
+@dataclass(frozen=True, slots=True)
+class PendingJob:
+    """A released training job not yet started. Hours count from the run start."""
+
+    job_id: int
+    release_hour: int
+    gpus: int
+    duration_h: int
+    deadline_hour: int
+    value_usd: float
+    home_site: int  # site index, or -1 for none
+
+    @property
+    def latest_start(self) -> int:
+        """Last start hour that still finishes by the deadline."""
+        return self.deadline_hour - self.duration_h
+
+
+@dataclass(frozen=True, slots=True)
+class RunningJob:
+    """A started job: it holds ``gpus`` GPUs at ``site`` for hours start..end-1."""
+
+    job_id: int
+    site: int
+    start: int
+    end: int
+    gpus: int
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a policy may know at epoch t: no realized value at or after t."""
+
+    t: int
+    timestamp: pd.Timestamp
+    hours_total: int
+    system: SystemModel
+    soc_mwh: np.ndarray
+    gpus_training: np.ndarray
+    running: tuple[RunningJob, ...]
+    pending: tuple[PendingJob, ...]
+    carbon_used_t: float
+    _history: Callable[[str], np.ndarray] = field(repr=False)
+    _forecast: Callable[[str, int], np.ndarray] = field(repr=False)
+
+    @property
+    def gpus_free(self) -> np.ndarray:
+        """GPUs not held by training jobs this hour, per site."""
+        return self.system.gpus - self.gpus_training
+
+    @property
+    def hours_left(self) -> int:
+        """Run hours from t to the end, t included."""
+        return self.hours_total - self.t
+
+    def history(self, signal: str) -> np.ndarray:
+        """Realized values of ``signal`` for hours before t (history block included)."""
+        return self._history(signal)
+
+    def forecast(self, signal: str, horizon: int = 1) -> np.ndarray:
+        """Forecast of ``signal`` for hours t..t+horizon-1 (cut at the end of the traces)."""
+        return self._forecast(signal, horizon)
+
+
+@dataclass
+class Decision:
+    """A policy's choice for one hour. ``None`` fields mean: route nothing / battery idle /
+    genset off."""
+
+    starts: Sequence[tuple[int, int]] = ()
+    routing: np.ndarray | None = None
+    battery_mw: np.ndarray | None = None
+    genset_mw: np.ndarray | None = None
+    diagnostics: Mapping[str, float | int | str] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Anything with a name, ``reset`` and ``decide`` is a policy."""
+
+    name: str
+
+    def reset(self, system: SystemModel, hours_total: int) -> None:
+        """Forget all state before a new run."""
+
+    def decide(self, observation: Observation) -> Decision:
+        """Choose job starts, routing and dispatch for hour ``observation.t``."""

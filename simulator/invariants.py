@@ -1,0 +1,127 @@
+"""Invariant checks on a run's books: the physics and the accounting must close.
+
+Every check returns human-readable violations; ``assert_invariants`` raises with all of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulator.engine import RunResult
+from simulator.ledger import BENEFIT_PARTS
+
+ENERGY_TOL_MWH = 1e-6
+MONEY_TOL_USD = 1e-4
+GPU_TOL = 1e-6
+
+
+class InvariantError(AssertionError):
+    """The books of a run do not close."""
+
+
+def _where(frame: pd.DataFrame, mask: np.ndarray, what: str) -> list[str]:
+    if not mask.any():
+        return []
+    row = frame.loc[mask].iloc[0]
+    where = f"hour {int(row['hour'])}" + (f", site {row['site']}" if "site" in frame else "")
+    return [f"{what}: {int(mask.sum())} rows, first at {where}"]
+
+
+def check_invariants(result: RunResult) -> list[str]:
+    """All violations found in ``result`` (empty when the books are right)."""
+    led, inf, jobs, sys_ = result.ledger, result.inference, result.jobs, result.system
+    out: list[str] = []
+    supply = (led["renewable_used_mw"] + led["genset_mw"] + led["discharge_mw"] +
+              led["import_mw"] + led["shortfall_mw"])
+    demand = led["load_mw"] + led["charge_mw"] + led["export_mw"]
+    out += _where(led, (supply - demand).abs().to_numpy() > ENERGY_TOL_MWH,
+                  "energy balance does not close")
+    nonneg = ["renewable_used_mw", "curtailed_mw", "genset_mw", "charge_mw", "discharge_mw",
+              "import_mw", "export_mw", "shortfall_mw", "load_mw", "gpus_training",
+              "gpus_inference"]
+    for col in nonneg:
+        out += _where(led, led[col].to_numpy() < -ENERGY_TOL_MWH, f"{col} negative")
+    s = pd.Index(sys_.site_names).get_indexer(led["site"])
+    out += _where(led, (led["renewable_used_mw"] + led["curtailed_mw"] -
+                        led["pv_available_mw"] - led["wind_available_mw"]).abs().to_numpy()
+                  > ENERGY_TOL_MWH, "renewable used + curtailed != available")
+    out += _where(led, led["soc_end_mwh"].to_numpy() < sys_.soc_min_mwh[s] - ENERGY_TOL_MWH,
+                  "state of charge below its minimum")
+    out += _where(led, led["soc_end_mwh"].to_numpy() > sys_.soc_max_mwh[s] + ENERGY_TOL_MWH,
+                  "state of charge above its maximum")
+    soc_next = (led["soc_start_mwh"].to_numpy() + sys_.eta_charge[s] * led["charge_mw"].to_numpy()
+                - led["discharge_mw"].to_numpy() / sys_.eta_discharge[s])
+    out += _where(led, np.abs(soc_next - led["soc_end_mwh"].to_numpy()) > ENERGY_TOL_MWH,
+                  "state of charge does not follow charge/discharge")
+    n_sites = sys_.n_sites
+    soc_end = led["soc_end_mwh"].to_numpy().reshape(-1, n_sites)
+    soc_start = led["soc_start_mwh"].to_numpy().reshape(-1, n_sites)
+    if len(soc_end) > 1 and np.abs(soc_end[:-1] - soc_start[1:]).max() > ENERGY_TOL_MWH:
+        out.append("state of charge jumps between hours")
+    out += _where(led, led["charge_mw"].to_numpy() > sys_.battery_mw[s] + ENERGY_TOL_MWH,
+                  "charging above battery power")
+    out += _where(led, led["discharge_mw"].to_numpy() > sys_.battery_mw[s] + ENERGY_TOL_MWH,
+                  "discharging above battery power")
+    out += _where(led, led["import_mw"].to_numpy() > sys_.import_cap_mw[s] + ENERGY_TOL_MWH,
+                  "import above cap")
+    out += _where(led, led["export_mw"].to_numpy() > sys_.export_cap_mw[s] + ENERGY_TOL_MWH,
+                  "export above cap")
+    out += _where(led, led["genset_mw"].to_numpy() > sys_.genset_mw[s] + ENERGY_TOL_MWH,
+                  "genset above capacity")
+    out += _where(led, (led["import_mw"] > ENERGY_TOL_MWH).to_numpy() &
+                  (led["export_mw"] > ENERGY_TOL_MWH).to_numpy(), "import and export at once")
+    busy = led["gpus_training"] + led["gpus_inference"]
+    out += _where(led, busy.to_numpy() > sys_.gpus[s] + GPU_TOL, "GPUs used above capacity")
+    parts = sum(sign * led[name] for name, sign in BENEFIT_PARTS.items())
+    out += _where(led, (parts - led["benefit_usd"]).abs().to_numpy() > MONEY_TOL_USD,
+                  "benefit != sum of its parts")
+    out += _where(led, (led["emissions_t"] * 1000 - led["import_mw"] * led["carbon_g_per_kwh"]
+                        - led["genset_mw"] * sys_.genset_kg_per_mwh[s]
+                        + (led["export_mw"] * led["carbon_g_per_kwh"]
+                           if sys_.export_carbon_credit else 0)).abs().to_numpy() > 1e-6,
+                  "emissions != import x intensity + genset")
+
+    drops = inf["served"] + inf["dropped_unrouted"] + inf["dropped_capacity"] + inf["dropped_grid"]
+    scale = np.maximum(1.0, inf["arrived"].abs().to_numpy())
+    out += _where(inf, np.abs((drops - inf["arrived"]).to_numpy()) / scale > 1e-9,
+                  "requests not conserved (arrived != served + dropped)")
+    for col in ("served", "dropped_unrouted", "dropped_capacity", "dropped_grid"):
+        out += _where(inf, inf[col].to_numpy() < -1e-6, f"{col} negative")
+    served_sites = led.groupby("hour")["requests_served"].sum().to_numpy()
+    served_regions = inf.groupby("hour")["served"].sum().to_numpy()
+    if np.abs(served_sites - served_regions).max(initial=0) > 1e-6 * max(1, served_sites.max(
+            initial=0)):
+        out.append("requests served at sites != requests served for regions")
+
+    out += _check_jobs(jobs, led, sys_.site_names)
+    return out
+
+
+def _check_jobs(jobs: pd.DataFrame, led: pd.DataFrame, site_names: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    started = jobs[jobs["start_hour"] >= 0]
+    hours = int(led["hour"].max()) + 1 if len(led) else 0
+    held = np.zeros((hours, len(site_names)))
+    for job in started.itertuples(index=False):
+        if job.end_hour - job.start_hour != job.duration_h:
+            out.append(f"job {job.job_id} does not run its duration contiguously")
+        if job.start_hour < job.release_hour:
+            out.append(f"job {job.job_id} starts before its release")
+        held[job.start_hour:min(job.end_hour, hours), job.site] += job.gpus
+        if job.status == "on_time" and job.end_hour > job.deadline_hour:
+            out.append(f"job {job.job_id} counted on time but ends after its deadline")
+    ledger_held = led["gpus_training"].to_numpy().reshape(hours, len(site_names))
+    if hours and np.abs(held - ledger_held).max() > GPU_TOL:
+        out.append("GPUs held by training in the ledger != GPUs of the jobs running")
+    value = jobs["earned_usd"].sum()
+    if abs(value - led["training_value_usd"].sum()) > MONEY_TOL_USD * max(1, len(jobs)):
+        out.append("training value in the ledger != value earned by jobs")
+    return out
+
+
+def assert_invariants(result: RunResult) -> None:
+    """Raise InvariantError listing every violation, if any."""
+    problems = check_invariants(result)
+    if problems:
+        raise InvariantError("invariants violated: " + "; ".join(problems))

@@ -1,0 +1,114 @@
+"""The hourly books of a run: preallocated arrays while it runs, pandas tables after.
+
+Site ledger (one row per hour x site); power columns are MW held for the hour, so they equal
+MWh. Inference ledger (one row per hour x region x class), requests per hour. Money in USD
+(+ is income), emissions in tCO2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+SITE_COLUMNS: tuple[str, ...] = (
+    "gpus_training",
+    "gpus_inference",
+    "requests_served",
+    "pue",
+    "it_mw",
+    "load_mw",
+    "pv_available_mw",
+    "wind_available_mw",
+    "renewable_used_mw",
+    "curtailed_mw",
+    "genset_mw",
+    "charge_mw",
+    "discharge_mw",
+    "soc_start_mwh",
+    "soc_end_mwh",
+    "import_mw",
+    "export_mw",
+    "shortfall_mw",
+    "buy_price_usd_per_mwh",
+    "sell_price_usd_per_mwh",
+    "carbon_g_per_kwh",
+    "temperature_c",
+    "emissions_t",
+    "energy_cost_usd",
+    "export_revenue_usd",
+    "genset_cost_usd",
+    "degradation_cost_usd",
+    "carbon_cost_usd",
+    "shortfall_cost_usd",
+    "inference_revenue_usd",
+    "training_value_usd",
+    "benefit_usd",
+    "clips",
+)
+BENEFIT_PARTS: dict[str, int] = {
+    "inference_revenue_usd": 1,
+    "training_value_usd": 1,
+    "export_revenue_usd": 1,
+    "energy_cost_usd": -1,
+    "genset_cost_usd": -1,
+    "degradation_cost_usd": -1,
+    "carbon_cost_usd": -1,
+    "shortfall_cost_usd": -1,
+}
+INFERENCE_COLUMNS: tuple[str, ...] = (
+    "arrived",
+    "routed",
+    "served",
+    "dropped_unrouted",
+    "dropped_capacity",
+    "dropped_grid",
+    "penalty_usd",
+)
+
+
+class LedgerBuffer:
+    """Preallocated arrays: ``site[name][t, s]`` and ``inference[name][t, r, k]``."""
+
+    def __init__(self, hours: int, sites: int, regions: int, classes: int) -> None:
+        self.site = {c: np.zeros((hours, sites)) for c in SITE_COLUMNS}
+        self.inference = {c: np.zeros((hours, regions, classes)) for c in INFERENCE_COLUMNS}
+
+    def site_frame(self, index: pd.DatetimeIndex, site_names: tuple[str, ...]) -> pd.DataFrame:
+        """Long table: hour, timestamp, site, then every site column."""
+        hours, sites = len(index), len(site_names)
+        frame = pd.DataFrame({
+            "hour": np.repeat(np.arange(hours), sites),
+            "timestamp": np.repeat(index.to_numpy(), sites),
+            "site": np.tile(np.array(site_names, dtype=object), hours),
+        })
+        for c in SITE_COLUMNS:
+            frame[c] = self.site[c].reshape(-1)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        frame["clips"] = frame["clips"].astype("int64")
+        return frame
+
+    def inference_frame(self, index: pd.DatetimeIndex, regions: tuple[str, ...],
+                        classes: tuple[str, ...]) -> pd.DataFrame:
+        """Long table: hour, timestamp, region, class, then every inference column."""
+        hours, nr, nk = len(index), len(regions), len(classes)
+        frame = pd.DataFrame({
+            "hour": np.repeat(np.arange(hours), nr * nk),
+            "timestamp": np.repeat(index.to_numpy(), nr * nk),
+            "region": np.tile(np.repeat(np.array(regions, dtype=object), nk), hours),
+            "class": np.tile(np.array(classes, dtype=object), hours * nr),
+        })
+        for c in INFERENCE_COLUMNS:
+            frame[c] = self.inference[c].reshape(-1)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        return frame
+
+
+def frame_digest(*frames: pd.DataFrame) -> str:
+    """SHA-256 over the values of tables (for bit-for-bit determinism checks)."""
+    h = hashlib.sha256()
+    for frame in frames:
+        h.update(",".join(map(str, frame.columns)).encode())
+        h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()
