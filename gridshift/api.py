@@ -101,7 +101,8 @@ def simulate(
     tic = time.perf_counter()
     traces = traces if traces is not None else build_traces(scenario, data_dir)
     system = build_system(scenario)
-    if needs_perfect_foresight(policy_name):
+    foresight = needs_perfect_foresight(policy_name)
+    if foresight:
         methods = {"*": "perfect"}
     else:
         try:
@@ -112,7 +113,8 @@ def simulate(
         provider = ForecastProvider(traces, methods, seed=scenario.seed)
     except ValueError as err:
         raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
-    result = Simulation(system, traces, policy_obj, provider, progress=progress).run()
+    result = Simulation(system, traces, policy_obj, provider, progress=progress,
+                        foresee_jobs=foresight).run()
     if check:
         assert_invariants(result)
     kpis = compute_kpis(result)

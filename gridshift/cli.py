@@ -5,6 +5,8 @@ Errors print one line (``error: ...``) and exit with status 2; no traceback.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +15,7 @@ import pandas as pd
 import typer
 
 from analysis.tables import kpi_table
-from gridshift import api
+from gridshift import api, commands
 from policies.registry import policy_names
 from simulator.invariants import InvariantError
 from simulator.scenario import builtin_names, load_scenario
@@ -99,6 +101,15 @@ def scenario_validate(scenario: ScenarioArg,
                    f"{len(ts.jobs)} jobs")
     typer.echo(f"ok: {sc.name} ({len(sc.sites)} sites, {len(sc.regions)} regions, "
                f"{len(sc.classes)} classes, {sc.hours} h)")
+
+
+def _register_command_modules() -> None:
+    """Each module in gridshift/commands/ adds its commands through ``register(app)``."""
+    for info in pkgutil.iter_modules(commands.__path__):
+        importlib.import_module(f"{commands.__name__}.{info.name}").register(app)
+
+
+_register_command_modules()
 
 
 def main() -> None:

@@ -67,6 +67,8 @@ class Observation:
     carbon_used_t: float
     _history: Callable[[str], np.ndarray] = field(repr=False)
     _forecast: Callable[[str, int], np.ndarray] = field(repr=False)
+    _expected_jobs: Callable[[int], tuple[PendingJob, ...]] = field(repr=False,
+                                                                     default=lambda h: ())
 
     @property
     def gpus_free(self) -> np.ndarray:
@@ -85,6 +87,13 @@ class Observation:
     def forecast(self, signal: str, horizon: int = 1) -> np.ndarray:
         """Forecast of ``signal`` for hours t..t+horizon-1 (cut at the end of the traces)."""
         return self._forecast(signal, horizon)
+
+    def expected_jobs(self, horizon: int) -> tuple[PendingJob, ...]:
+        """Jobs expected to be released in hours t+1..t+horizon-1.
+
+        Only a run with perfect foresight (the oracle) knows them; otherwise this is empty.
+        """
+        return self._expected_jobs(horizon)
 
 
 @dataclass

@@ -58,6 +58,7 @@ class Simulation:
         policy: Policy,
         forecasts: ForecastProvider,
         progress: bool = False,
+        foresee_jobs: bool = False,
     ) -> None:
         if traces.sites != system.site_names or traces.regions != system.region_names or \
                 traces.classes != system.class_names:
@@ -67,6 +68,7 @@ class Simulation:
         self.policy = policy
         self.forecasts = forecasts
         self.progress = progress
+        self.foresee_jobs = foresee_jobs
         self.hours = traces.run_hours
         self.env = simpy.Environment()
         sys_ = system
@@ -159,7 +161,14 @@ class Simulation:
             carbon_used_t=self.carbon_used_t,
             _history=lambda sig: traces.signal(sig)[:row],
             _forecast=lambda sig, h: forecasts.forecast(sig, t, h),
+            _expected_jobs=self._future_jobs if self.foresee_jobs else lambda h: (),
         )
+
+    def _future_jobs(self, horizon: int) -> tuple[PendingJob, ...]:
+        """Jobs released after now and before now + horizon (perfect foresight only)."""
+        now = self.env.now
+        return tuple(j for j in self._releases[self._next_release:]
+                     if now < j.release_hour < now + horizon)
 
     # ---- execution -------------------------------------------------------------------------
     def _clip(self, t: int, site: int, kind: str, requested: float, executed: float,
