@@ -87,7 +87,7 @@ def _timestamps(frame: pd.DataFrame, name: str) -> pd.Series:
         stamps = raw.dt.tz_convert("UTC")
     else:
         text = raw.astype(str)
-        naive = ~text.str.contains(r"(Z|[+-]\d\d:?\d\d)$", regex=True)
+        naive = ~text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
         if naive.any():
             row = int(np.flatnonzero(naive.to_numpy())[0])
             raise TraceError(name, f"timestamp {text.iloc[row]!r} has no UTC offset",
@@ -107,10 +107,12 @@ def _timestamps(frame: pd.DataFrame, name: str) -> pd.Series:
 def _check_series(stamps: pd.Series, keys: pd.Series, name: str,
                   index: pd.DatetimeIndex) -> None:
     """Each key's stamps must be sorted, unique and equal to ``index``."""
+    ns = stamps.dt.tz_localize(None).dt.as_unit("ns").astype("int64").to_numpy()
+    expected = index.as_unit("ns").asi8
     for key in pd.unique(keys):
         rows = np.flatnonzero((keys == key).to_numpy())
-        ts = stamps.iloc[rows].to_numpy()
-        steps = np.diff(ts.astype("datetime64[ns]").astype(np.int64))
+        ts = ns[rows]
+        steps = np.diff(ts)
         if (steps == 0).any():
             bad = rows[int(np.flatnonzero(steps == 0)[0]) + 1]
             raise TraceError(name, f"duplicate hour for '{key}'", column="timestamp",
@@ -123,9 +125,10 @@ def _check_series(stamps: pd.Series, keys: pd.Series, name: str,
             bad = rows[int(np.flatnonzero(steps != 3_600_000_000_000)[0]) + 1]
             raise TraceError(name, f"hours missing before this row for '{key}'",
                              column="timestamp", row=bad + 1)
-        if len(ts) != len(index) or ts[0] != index[0].to_datetime64():
-            raise TraceError(name, f"'{key}' covers {len(ts)} hours from {pd.Timestamp(ts[0])}, "
-                             f"expected {len(index)} from {index[0]}")
+        if len(ts) != len(expected) or ts[0] != expected[0]:
+            raise TraceError(name, f"'{key}' covers {len(ts)} hours from "
+                             f"{pd.Timestamp(ts[0], tz='UTC')}, expected {len(expected)} "
+                             f"from {index[0]}")
 
 
 def fill_gaps(values: np.ndarray, policy: str, name: str, column: str) -> tuple[np.ndarray, int]:
@@ -170,9 +173,7 @@ def load_traceset(folder: str | Path, sites: tuple[str, ...], regions: tuple[str
         raise TraceError(name, f"no rows for site(s) {absent}", column="site")
     keep = site_col.isin(sites).to_numpy()
     frame, stamps, site_col = frame[keep], stamps[keep], site_col[keep]
-    first = stamps[site_col == sites[0]]
-    index = pd.DatetimeIndex(first.to_numpy()).tz_localize(None).tz_localize("UTC") \
-        if first.dt.tz is None else pd.DatetimeIndex(first)
+    index = pd.DatetimeIndex(stamps[site_col == sites[0]]).as_unit("ns")
     _check_series(stamps, site_col, name, index)
     signals: dict[str, np.ndarray] = {}
     filled: dict[str, int] = {}

@@ -40,7 +40,7 @@ def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
 
 def solar_elevation_sin(index: pd.DatetimeIndex, latitude: float, longitude: float) -> np.ndarray:
     """sin(solar elevation) at mid-hour, from declination and hour angle (Cooper's formula)."""
-    doy = index.dayofyear.to_numpy()
+    doy = index.day_of_year.to_numpy()
     hours = index.hour.to_numpy() + 0.5 + longitude / 15.0
     decl = np.radians(23.44) * np.sin(2 * np.pi * (284 + doy) / 365.0)
     omega = np.radians(15.0 * (hours - 12.0))
@@ -63,7 +63,7 @@ def _site_weather(site: Site, zone: ZoneProfile, index: pd.DatetimeIndex, rng):
     pv_cf = np.clip(0.85 * clear**1.1 * (1 - 0.75 * cloud**3.4), 0, 1)
     wind_latent = _ar1(rng, n, 0.97)
     wind_cf = np.clip(1 / (1 + np.exp(-(1.3 * wind_latent - 0.6))), 0, 1)
-    doy = index.dayofyear.to_numpy()
+    doy = index.day_of_year.to_numpy()
     hemisphere = 1.0 if site.latitude >= 0 else -1.0
     season = zone.temperature_season_amp_c * np.cos(2 * np.pi * (doy - 200) / 365) * hemisphere
     daily = zone.temperature_daily_amp_c * np.cos(
@@ -84,7 +84,7 @@ def _demand_shape(local_hour: np.ndarray, weekday: np.ndarray) -> np.ndarray:
 def _grid_signals(site: Site, zone: ZoneProfile, index, pv_cf, wind_cf, rng):
     n = len(index)
     local = _local_hour(index, site.offset_h)
-    weekday = ((index + pd.Timedelta(hours=site.offset_h)).dayofweek).to_numpy()
+    weekday = ((index + pd.Timedelta(hours=site.offset_h)).day_of_week).to_numpy()
     net = (
         _demand_shape(local, weekday)
         - 3.0 * zone.solar_share * pv_cf
@@ -120,7 +120,7 @@ def _demand(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray:
     for r, region in enumerate(regions):
         rng = _rng(scenario.seed, 2, r)
         local = _local_hour(index, region.offset_h)
-        weekday = ((index + pd.Timedelta(hours=region.offset_h)).dayofweek).to_numpy()
+        weekday = ((index + pd.Timedelta(hours=region.offset_h)).day_of_week).to_numpy()
         shape = _demand_shape(local, weekday)
         noise = np.exp(0.08 * _ar1(rng, n, 0.5) - 0.5 * 0.08**2)
         out[:, r, :] = region.requests_per_hour * (shape * noise)[:, None] * shares[None, :]
@@ -156,8 +156,8 @@ def _jobs(scenario: Scenario) -> pd.DataFrame:
 def generate(scenario: Scenario) -> TraceSet:
     """Synthetic TraceSet for a scenario: ``history_hours`` of history, then the run."""
     hist = scenario.traces.history_hours
-    start = pd.Timestamp(scenario.start) - pd.Timedelta(hours=hist)
-    index = pd.date_range(start, periods=hist + scenario.hours, freq="h", tz="UTC")
+    start = pd.Timestamp(scenario.start).tz_convert("UTC") - pd.Timedelta(hours=hist)
+    index = pd.date_range(start, periods=hist + scenario.hours, freq="h")
     signals = {k: np.empty((len(index), len(scenario.sites))) for k in
                ("buy_price", "sell_price", "carbon", "pv_cf", "wind_cf", "temperature")}
     for s, site in enumerate(scenario.sites):
