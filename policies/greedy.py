@@ -43,6 +43,11 @@ class GreedyPolicy:
 
     def reset(self, system: SystemModel, hours_total: int) -> None:
         self._carbon_price = max(self.shadow_carbon_usd_per_t, system.carbon_price_usd_per_t)
+        self._routes = [
+            (int(k), int(r), np.flatnonzero(system.admissible[r, k]).tolist())
+            for k in system.class_priority
+            for r in np.argsort(system.admissible[:, k, :].sum(axis=1), kind="stable")
+        ]
 
     def decide(self, obs: Observation) -> Decision:
         sys_ = obs.system
@@ -56,13 +61,16 @@ class GreedyPolicy:
         demand = obs.forecast("demand", 1)[0]
         grid_price = buy + self._carbon_price * carbon / 1000.0
         surplus_value = np.where(sys_.export_cap_mw > 0, np.maximum(sell, 0.0), 0.0)
+        pue = sys_.pue(temperature)
+        mw_per_gpu = (sys_.busy_mw_per_gpu - sys_.idle_mw_per_gpu) * pue
 
         free = obs.gpus_free.astype(float)
-        starts, free = self._job_starts(obs, grid_price, free, temperature)
-        base_load = sys_.it_power_mw(sys_.gpus - free) * sys_.pue(temperature)
-        routing, inference_gpus = self._routing(obs, demand, free, temperature, grid_price[0],
-                                                renewable[0] - base_load, surplus_value[0])
-        load = sys_.it_power_mw(sys_.gpus - free + inference_gpus) * sys_.pue(temperature)
+        starts = self._job_starts(obs, grid_price, free, mw_per_gpu)
+        base_load = sys_.it_power_mw(sys_.gpus - free) * pue
+        spare = renewable[0] - base_load
+        now_price = np.where(spare > 0, surplus_value[0], grid_price[0])
+        routing, inference_gpus = self._routing(sys_, demand, free, mw_per_gpu, now_price)
+        load = base_load + inference_gpus * mw_per_gpu
         price = np.where(renewable > load, surplus_value, grid_price)
         battery = self._battery(obs, price, renewable[0] - load)
         genset = np.where(grid_price[0] > sys_.genset_fuel_usd_per_mwh + self._carbon_price *
@@ -72,74 +80,70 @@ class GreedyPolicy:
         return Decision(starts=starts, routing=routing, battery_mw=battery, genset_mw=genset)
 
     def _job_starts(self, obs: Observation, grid_price: np.ndarray, free: np.ndarray,
-                    temperature: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
-        sys_ = obs.system
-        mw_per_gpu = sys_.marginal_mw_per_busy_gpu(temperature)
+                    mw_per_gpu: np.ndarray) -> list[tuple[int, int]]:
+        """EDF over pending jobs; ``free`` (GPUs per site) is reduced in place by each start."""
+        if not obs.pending:
+            return []
         horizon = len(grid_price)
         cum = np.vstack([np.zeros(grid_price.shape[1]), np.cumsum(grid_price, axis=0)])
+        windows: dict[int, np.ndarray] = {}  # duration -> cost per MW-per-GPU by [offset, site]
         starts = []
         for job in sorted(obs.pending, key=lambda j: (j.latest_start, j.job_id)):
-            fits = np.flatnonzero(free >= job.gpus)
-            if fits.size == 0:
+            fits = free >= job.gpus
+            if not fits.any():
                 continue
             d = min(job.duration_h, horizon)
-            window = cum[d:] - cum[:-d]  # [offsets, S] summed price over d hours
-            now_cost = window[0] * mw_per_gpu
-            site = int(fits[np.argmin(now_cost[fits])])
+            window = windows.get(d)
+            if window is None:
+                window = windows[d] = (cum[d:] - cum[:-d]) * mw_per_gpu
+            now_cost = np.where(fits, window[0], np.inf)
+            site = int(np.argmin(now_cost))
             slack = job.latest_start - obs.t
             if slack > 0:
-                reach = min(slack, window.shape[0] - 1) + 1
-                best_later = (window[:reach] * mw_per_gpu).min()
+                best_later = window[: min(slack, len(window) - 1) + 1].min()
                 if now_cost[site] > best_later * (1 + self.start_tolerance) + 1e-9:
                     continue
             starts.append((job.job_id, site))
             free[site] -= job.gpus
-        return starts, free
+        return starts
 
-    def _routing(self, obs: Observation, demand: np.ndarray, free: np.ndarray,
-                 temperature: np.ndarray, grid_price: np.ndarray, spare_renewable: np.ndarray,
-                 surplus_value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        sys_ = obs.system
-        mw_per_gpu = sys_.marginal_mw_per_busy_gpu(temperature)
-        capacity = free * SECONDS_PER_HOUR  # GPU-seconds
-        # Renewable headroom in GPU-seconds: that work costs only the surplus value.
-        cheap_gpu_s = np.maximum(spare_renewable, 0) / np.maximum(mw_per_gpu, 1e-12) * \
-            SECONDS_PER_HOUR
+    def _routing(self, sys_: SystemModel, demand: np.ndarray, free: np.ndarray,
+                 mw_per_gpu: np.ndarray, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fill the cheapest admissible sites, highest-value classes first.
+
+        Returns routing fractions [R, K, S] and the GPUs (per site) the routed work will use.
+        Plain Python floats: the arrays are tiny and this runs every simulated hour.
+        """
+        spare = (free * SECONDS_PER_HOUR).tolist()  # GPU-seconds left per site
+        energy_cost = (mw_per_gpu * price / SECONDS_PER_HOUR).tolist()  # USD per GPU-second
+        wanted = demand.tolist()
+        gpu_s = sys_.gpu_seconds_per_request.tolist()
+        value = (sys_.revenue_usd_per_request + sys_.penalty_usd_per_request).tolist()
         routing = np.zeros(sys_.admissible.shape)
-        used = np.zeros(sys_.n_sites)
-        value = sys_.revenue_usd_per_request + sys_.penalty_usd_per_request
-        for k in sys_.class_priority:
-            h = sys_.gpu_seconds_per_request[k]
-            rows = np.argsort(sys_.admissible[:, k, :].sum(axis=1), kind="stable")
-            for r in rows:
-                want = demand[r, k]
-                sites = np.flatnonzero(sys_.admissible[r, k])
-                if want <= 0 or sites.size == 0:
-                    continue
-                price = np.where(used[sites] < cheap_gpu_s[sites], surplus_value[sites],
-                                 grid_price[sites])
-                cost = h / SECONDS_PER_HOUR * mw_per_gpu[sites] * price
-                order = sites[np.argsort(cost, kind="stable")]
-                order = order[cost[np.argsort(cost, kind="stable")] < value[k]]
-                left = want
-                for s in order:
-                    take = min(left, (capacity[s] - used[s]) / h)
-                    if take <= 0:
-                        continue
-                    routing[r, k, s] += take / want
-                    used[s] += take * h
+        for k, r, sites in self._routes:
+            want, h = wanted[r][k], gpu_s[k]
+            order = sorted((energy_cost[s], s) for s in sites if energy_cost[s] * h < value[k])
+            if want <= 0 or not order:
+                continue
+            left = want
+            for _, s in order:
+                take = min(left, spare[s] / h)
+                if take > 0:
+                    routing[r, k, s] = take / want
+                    spare[s] -= take * h
                     left -= take
-                    if left <= 1e-9:
-                        break
-                if left > 1e-9 and order.size:
-                    routing[r, k, order[0]] += left / want
-        return routing, used / SECONDS_PER_HOUR
+                if left <= 0:
+                    break
+            if left > 0:  # overflow to the cheapest site; the simulator may drop it there
+                routing[r, k, order[0][1]] += left / want
+        return routing, free - np.asarray(spare) / SECONDS_PER_HOUR
 
     def _battery(self, obs: Observation, price: np.ndarray, net_surplus: np.ndarray) -> np.ndarray:
         sys_ = obs.system
         lo, hi = sys_.battery_range_mw(obs.soc_mwh)
-        low_q = np.quantile(price, 0.25, axis=0)
-        high_q = np.quantile(price, 0.75, axis=0)
+        ranked = np.sort(price, axis=0)
+        low_q = ranked[(len(ranked) - 1) // 4]
+        high_q = ranked[(3 * (len(ranked) - 1) + 3) // 4]
         now = price[0]
         round_trip = sys_.eta_charge * sys_.eta_discharge
         wear = 2 * sys_.degradation_usd_per_mwh

@@ -35,6 +35,19 @@ JOB_RESULT_COLUMNS = (
 )
 
 
+def _setpoint(values, n: int) -> np.ndarray | None:
+    """A policy's per-site setpoint as floats (None = 0 everywhere; NaN = 0).
+
+    Returns None when the shape is wrong (the caller records the clip)."""
+    if values is None:
+        return np.zeros(n)
+    out = np.array(values, dtype=float).reshape(-1)
+    if out.shape != (n,):
+        return None
+    out[np.isnan(out)] = 0.0
+    return out
+
+
 @dataclass
 class RunResult:
     """Everything one run produced. Tables are pandas; ``meta`` is JSON-ready."""
@@ -46,6 +59,7 @@ class RunResult:
     steps: pd.DataFrame
     system: SystemModel
     meta: dict[str, Any] = field(default_factory=dict)
+    routing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class Simulation:
@@ -279,15 +293,19 @@ class Simulation:
 
         # Battery and genset setpoints, clipped to what is feasible this hour.
         lo, hi = sys_.battery_range_mw(self.soc)
-        b_req = np.zeros(S) if decision.battery_mw is None else \
-            np.nan_to_num(np.asarray(decision.battery_mw, dtype=float), nan=0.0)
-        b = np.clip(b_req, lo, hi)
+        b_req = _setpoint(decision.battery_mw, S)
+        if b_req is None:
+            self._clip(t, -1, "battery_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
+            b_req = np.zeros(S)
+        b = np.minimum(np.maximum(b_req, lo), hi)
         for s in np.flatnonzero(np.abs(b - b_req) > 1e-6):
             self._clip(t, int(s), "battery_limit", b_req[s], b[s])
         charge, discharge = np.maximum(b, 0.0), np.maximum(-b, 0.0)
-        g_req = np.zeros(S) if decision.genset_mw is None else \
-            np.nan_to_num(np.asarray(decision.genset_mw, dtype=float), nan=0.0)
-        genset = np.clip(g_req, 0.0, sys_.genset_mw)
+        g_req = _setpoint(decision.genset_mw, S)
+        if g_req is None:
+            self._clip(t, -1, "genset_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
+            g_req = np.zeros(S)
+        genset = np.minimum(np.maximum(g_req, 0.0), sys_.genset_mw)
         for s in np.flatnonzero(np.abs(genset - g_req) > 1e-6):
             self._clip(t, int(s), "genset_limit", g_req[s], genset[s])
 
@@ -329,7 +347,7 @@ class Simulation:
         if dropped_grid.any():
             gpu_s, it, load = load_of(served)
         net = load + charge - discharge - genset - renewable - shortfall
-        grid_import = np.clip(net, 0.0, sys_.import_cap_mw)
+        grid_import = np.minimum(np.maximum(net, 0.0), sys_.import_cap_mw)
         surplus = np.maximum(-net, 0.0)
         sell = sig["sell_price"][row]
         export = np.where(sell > 0, np.minimum(surplus, sys_.export_cap_mw), 0.0)
@@ -347,8 +365,8 @@ class Simulation:
             curtailed[s] = min(extra, renewable[s])
 
         soc_start = self.soc
-        self.soc = np.clip(sys_.next_soc_mwh(self.soc, charge, discharge), sys_.soc_min_mwh,
-                           sys_.soc_max_mwh)
+        self.soc = np.minimum(np.maximum(sys_.next_soc_mwh(self.soc, charge, discharge),
+                                         sys_.soc_min_mwh), sys_.soc_max_mwh)
 
         # Money and carbon.
         buy = sig["buy_price"][row]
@@ -398,6 +416,8 @@ class Simulation:
         book_i["dropped_grid"][t] = grid_rk
         book_i["dropped_capacity"][t] = routed_rk - served_rk - grid_rk
         book_i["penalty_usd"][t] = (arrived - served_rk) * sys_.penalty_usd_per_request[None, :]
+        self.book.routing["routed"][t] = routed.sum(axis=1)
+        self.book.routing["served"][t] = served.sum(axis=1)
 
     # ---- results ---------------------------------------------------------------------------
     def _result(self, wall_s: float) -> RunResult:
@@ -418,4 +438,6 @@ class Simulation:
             steps=pd.DataFrame(self.steps),
             system=self.system,
             meta={"policy": self.policy.name, "hours": self.hours, "wall_s": wall_s},
+            routing=self.book.routing_frame(index, self.system.region_names,
+                                            self.system.site_names),
         )

@@ -94,7 +94,26 @@ def check_invariants(result: RunResult) -> list[str]:
             initial=0)):
         out.append("requests served at sites != requests served for regions")
 
+    out += _check_routing(result.routing, led, inf)
     out += _check_jobs(jobs, led, sys_.site_names)
+    return out
+
+
+def _check_routing(routing: pd.DataFrame, led: pd.DataFrame, inf: pd.DataFrame) -> list[str]:
+    """The region x site routing table adds up to the site and the inference ledgers."""
+    if routing.empty:
+        return []
+    out: list[str] = []
+    for col, other, by in (("served", inf, ["hour", "region"]),
+                           ("routed", inf, ["hour", "region"]),
+                           ("served", led.rename(columns={"requests_served": "served"}),
+                            ["hour", "site"])):
+        ours = routing.groupby(by, sort=True)[col].sum().to_numpy()
+        theirs = other.groupby(by, sort=True)[col].sum().to_numpy()
+        scale = max(1.0, float(np.abs(theirs).max(initial=0)))
+        if ours.shape != theirs.shape or np.abs(ours - theirs).max(initial=0) > 1e-9 * scale:
+            out.append(f"routing {col} per {' x '.join(by)} != the "
+                       f"{'site' if 'site' in by else 'inference'} ledger")
     return out
 
 

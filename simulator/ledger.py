@@ -1,7 +1,8 @@
 """The hourly books of a run: preallocated arrays while it runs, pandas tables after.
 
 Site ledger (one row per hour x site); power columns are MW held for the hour, so they equal
-MWh. Inference ledger (one row per hour x region x class), requests per hour. Money in USD
+MWh. Inference ledger (one row per hour x region x class), requests per hour. Routing ledger
+(one row per hour x region x site), requests per hour summed over classes. Money in USD
 (+ is income), emissions in tCO2.
 """
 
@@ -66,14 +67,18 @@ INFERENCE_COLUMNS: tuple[str, ...] = (
     "dropped_grid",
     "penalty_usd",
 )
+# Requests per hour from a region to a site, all classes: sent there, and served there.
+ROUTING_COLUMNS: tuple[str, ...] = ("routed", "served")
 
 
 class LedgerBuffer:
-    """Preallocated arrays: ``site[name][t, s]`` and ``inference[name][t, r, k]``."""
+    """Preallocated arrays: ``site[name][t, s]``, ``inference[name][t, r, k]`` and
+    ``routing[name][t, r, s]``."""
 
     def __init__(self, hours: int, sites: int, regions: int, classes: int) -> None:
         self.site = {c: np.zeros((hours, sites)) for c in SITE_COLUMNS}
         self.inference = {c: np.zeros((hours, regions, classes)) for c in INFERENCE_COLUMNS}
+        self.routing = {c: np.zeros((hours, regions, sites)) for c in ROUTING_COLUMNS}
 
     def site_frame(self, index: pd.DatetimeIndex, site_names: tuple[str, ...]) -> pd.DataFrame:
         """Long table: hour, timestamp, site, then every site column."""
@@ -101,6 +106,21 @@ class LedgerBuffer:
         })
         for c in INFERENCE_COLUMNS:
             frame[c] = self.inference[c].reshape(-1)
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        return frame
+
+    def routing_frame(self, index: pd.DatetimeIndex, regions: tuple[str, ...],
+                      sites: tuple[str, ...]) -> pd.DataFrame:
+        """Long table: hour, timestamp, region, site, then every routing column."""
+        hours, nr, ns = len(index), len(regions), len(sites)
+        frame = pd.DataFrame({
+            "hour": np.repeat(np.arange(hours), nr * ns),
+            "timestamp": np.repeat(index.to_numpy(), nr * ns),
+            "region": np.tile(np.repeat(np.array(regions, dtype=object), ns), hours),
+            "site": np.tile(np.array(sites, dtype=object), hours * nr),
+        })
+        for c in ROUTING_COLUMNS:
+            frame[c] = self.routing[c].reshape(-1)
         frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         return frame
 
