@@ -7,6 +7,7 @@ Layout of one run folder::
     jobs.parquet       one row per training job, with its fate
     clips.parquet      every decision the simulator had to clip
     steps.parquet      one row per decision epoch (policy time, solver statistics)
+    <extra>.parquet    optional tables, e.g. the forecast corrector's weights over time
     kpis.json          analysis.kpis.compute_kpis
     meta.json          scenario, seed, policy, versions, git commit, wall time, digests
 """
@@ -78,6 +79,8 @@ def write_run(result: RunResult, folder: str | Path, kpis: dict[str, Any],
         for name in TABLES:
             table: pd.DataFrame = getattr(result, name)
             table.to_parquet(tmp / f"{name}.parquet", index=False)
+        for name, table in result.extras.items():
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "kpis.json").write_text(json.dumps(to_jsonable(kpis), indent=2))
         (tmp / "meta.json").write_text(json.dumps(to_jsonable(meta), indent=2, default=str))
         if folder.exists():
@@ -90,9 +93,10 @@ def write_run(result: RunResult, folder: str | Path, kpis: dict[str, Any],
 
 
 def read_run(folder: str | Path) -> dict[str, Any]:
-    """Load a run folder back: its tables as DataFrames plus ``kpis`` and ``meta`` dicts."""
+    """Load a run folder back: every table as a DataFrame plus ``kpis`` and ``meta`` dicts."""
     folder = Path(folder)
-    out: dict[str, Any] = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    out: dict[str, Any] = {path.stem: pd.read_parquet(path)
+                           for path in sorted(folder.glob("*.parquet"))}
     out["kpis"] = json.loads((folder / "kpis.json").read_text())
     out["meta"] = json.loads((folder / "meta.json").read_text())
     return out

@@ -59,6 +59,7 @@ class RunResult:
     steps: pd.DataFrame
     system: SystemModel
     meta: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     routing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from traces.traceset import SIGNALS, TraceSet
 
@@ -112,18 +113,19 @@ def make_forecaster(name: str, truth: np.ndarray, seed: int = 0) -> Forecaster:
 class ForecastProvider:
     """Serves forecasts of every signal to policies during one run, cached per hour.
 
-    ``methods`` maps signal name to forecaster name. Hour t of the run is trace row
+    ``methods`` maps signal name (or ``*`` for every other signal) to forecaster name; signals
+    not named and without ``*`` get ``seasonal-naive-24``. Hour t of the run is trace row
     ``traces.history_hours + t``; the horizon is cut at the end of the traces.
     """
 
     def __init__(self, traces: TraceSet, methods: dict[str, str], seed: int = 0) -> None:
-        unknown = set(methods) - set(SIGNALS)
+        unknown = set(methods) - set(SIGNALS) - {"*"}
         if unknown:
             raise ValueError(f"forecast for unknown signals {sorted(unknown)} "
                              f"(known: {', '.join(SIGNALS)})")
         self._traces = traces
         self._forecasters = {
-            sig: make_forecaster(methods.get(sig, methods.get("*", "perfect")),
+            sig: make_forecaster(methods.get(sig, methods.get("*", "seasonal-naive-24")),
                                  traces.signal(sig), seed)
             for sig in SIGNALS
         }
@@ -133,6 +135,10 @@ class ForecastProvider:
     def forecaster(self, signal: str) -> Forecaster:
         """The forecaster serving ``signal``."""
         return self._forecasters[signal]
+
+    def artifacts(self) -> dict[str, pd.DataFrame]:
+        """Tables a run folder should keep about the forecasts (none for plain forecasters)."""
+        return {}
 
     def forecast(self, signal: str, t: int, horizon: int) -> np.ndarray:
         """Forecast of ``signal`` for run hours t..t+horizon-1 (shorter at the trace end)."""

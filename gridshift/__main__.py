@@ -1,0 +1,5 @@
+"""``python -m gridshift`` runs the CLI."""
+
+from gridshift.cli import main
+
+main()

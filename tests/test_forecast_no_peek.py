@@ -1,0 +1,62 @@
+"""No forecaster can read a value at or after its issue time: poisoning the future of a trace
+leaves every forecast unchanged (except the perfect one, which must change)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from traces.forecast import FORECASTERS, ForecastProvider
+from traces.synthetic import generate
+from traces.traceset import SIGNALS
+
+
+def _poisoned(traces, from_row: int):
+    signals = {k: v.copy() for k, v in traces.site_signals.items()}
+    for v in signals.values():
+        v[from_row:] = 1e6
+    demand = traces.demand.copy()
+    demand[from_row:] = 1e6
+    return dataclasses.replace(traces, site_signals=signals, demand=demand)
+
+
+@pytest.mark.parametrize("method", sorted(FORECASTERS))
+def test_future_poison_changes_nothing(tiny, method: str) -> None:
+    traces = generate(tiny)
+    t = 10
+    row = traces.history_hours + t
+    clean = ForecastProvider(traces, {"*": method})
+    dirty = ForecastProvider(_poisoned(traces, row), {"*": method})
+    for signal in SIGNALS:
+        a, b = clean.forecast(signal, t, 24), dirty.forecast(signal, t, 24)
+        if method == "perfect":
+            assert not np.array_equal(a, b)
+        else:
+            np.testing.assert_array_equal(a, b)
+
+
+def test_seasonal_naive_repeats_yesterday(tiny) -> None:
+    traces = generate(tiny.with_updates({"hours": 48}))
+    provider = ForecastProvider(traces, {"*": "seasonal-naive-24"})
+    out = provider.forecast("carbon", 5, 30)
+    row = traces.history_hours + 5
+    truth = traces.signal("carbon")
+    np.testing.assert_array_equal(out[:24], truth[row - 24:row])
+    np.testing.assert_array_equal(out[24:], truth[row - 24:row - 18])
+
+
+def test_horizon_is_cut_at_the_end_of_the_traces(tiny) -> None:
+    traces = generate(tiny)
+    provider = ForecastProvider(traces, {"*": "persistence"})
+    assert provider.forecast("buy_price", tiny.hours - 3, 24).shape == (3, 2)
+
+
+def test_unknown_method_or_signal() -> None:
+    from traces.forecast import make_forecaster, methods_from_config
+
+    with pytest.raises(ValueError, match="unknown forecaster 'psychic' \\(known: .*perfect"):
+        make_forecaster("psychic", np.zeros((3, 1)))
+    with pytest.raises(ValueError, match="unknown signals \\['price'\\]"):
+        methods_from_config("perfect", {"price": "perfect"})
