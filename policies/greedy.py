@@ -25,7 +25,8 @@ class GreedyPolicy:
     ``shadow_carbon_usd_per_t`` is the carbon price it acts on (at least the scenario's); the
     default, 190 USD/tCO2, is the US EPA's 2023 social cost of carbon (2 % discount rate).
     ``start_tolerance`` is how close (relative) to the window's cheapest start counts as cheap;
-    ``window_h`` how far ahead it looks (h).
+    ``window_h`` how far ahead it looks (h); ``demand_margin`` the share by which it plans
+    for more inference than forecast, so that a forecast miss does not overflow a full site.
     """
 
     name = "greedy"
@@ -35,10 +36,12 @@ class GreedyPolicy:
         shadow_carbon_usd_per_t: float = 190.0,
         start_tolerance: float = 0.03,
         window_h: int = 24,
+        demand_margin: float = 0.15,
     ) -> None:
         self.shadow_carbon_usd_per_t = shadow_carbon_usd_per_t
         self.start_tolerance = start_tolerance
         self.window_h = window_h
+        self.demand_margin = demand_margin
         self._carbon_price = shadow_carbon_usd_per_t
 
     def reset(self, system: SystemModel, hours_total: int) -> None:
@@ -58,7 +61,7 @@ class GreedyPolicy:
         renewable = (sys_.pv_mw * obs.forecast("pv_cf", horizon) +
                      sys_.wind_mw * obs.forecast("wind_cf", horizon))
         temperature = obs.forecast("temperature", 1)[0]
-        demand = obs.forecast("demand", 1)[0]
+        demand = obs.forecast("demand", 1)[0] * (1 + self.demand_margin)
         grid_price = buy + self._carbon_price * carbon / 1000.0
         surplus_value = np.where(sys_.export_cap_mw > 0, np.maximum(sell, 0.0), 0.0)
         pue = sys_.pue(temperature)
