@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from simulator.engine import RunResult
 
@@ -34,10 +35,11 @@ def compute_kpis(result: RunResult) -> dict[str, Any]:
     for col in ("inference_revenue_usd", "training_value_usd", "export_revenue_usd",
                 "energy_cost_usd", "carbon_cost_usd", "genset_cost_usd", "degradation_cost_usd",
                 "shortfall_cost_usd"):
-        k[col] = float(led[col].sum())
-    k["unserved_penalty_usd"] = float(inf["penalty_usd"].sum())
-    k["total_benefit_usd"] = float(led["benefit_usd"].sum()) - k["unserved_penalty_usd"]
-    k["emissions_t"] = float(led["emissions_t"].sum())
+        k[col] = float(led[col].sum(skipna=False))
+    k["unserved_penalty_usd"] = float(inf["penalty_usd"].sum(skipna=False))
+    k["total_benefit_usd"] = float(led["benefit_usd"].sum(skipna=False)) - \
+        k["unserved_penalty_usd"]
+    k["emissions_t"] = float(led["emissions_t"].sum(skipna=False))
     budget = sys_.carbon_budget_t
     k["carbon_budget_t"] = budget
     k["carbon_budget_slack_t"] = None if budget is None else budget - k["emissions_t"]
@@ -65,7 +67,9 @@ def compute_kpis(result: RunResult) -> dict[str, Any]:
     on_site = np.minimum(led["renewable_used_mw"], led["load_mw"] + led["charge_mw"]).sum()
     k["renewable_self_consumption"] = float(on_site) / available if available > 0 else 0.0
     usable = float((sys_.soc_max_mwh - sys_.soc_min_mwh).sum())
-    k["battery_cycles"] = float(led["discharge_mw"].sum()) / usable if usable > 0 else 0.0
+    site = pd.Index(sys_.site_names).get_indexer(led["site"])
+    drawn = float((led["discharge_mw"].to_numpy() / sys_.eta_discharge[site]).sum())
+    k["battery_cycles"] = drawn / usable if usable > 0 else 0.0  # equivalent full cycles
     k["clips"] = len(result.clips)
     steps = result.steps
     if "decide_s" in steps:

@@ -4,6 +4,7 @@ Layout of one run folder::
 
     ledger.parquet     hourly, per site (simulator.ledger.SITE_COLUMNS)
     inference.parquet  hourly, per region and class
+    routing.parquet    hourly, per region and site: requests routed and served
     jobs.parquet       one row per training job, with its fate
     clips.parquet      every decision the simulator had to clip
     steps.parquet      one row per decision epoch (policy time, solver statistics)
@@ -29,7 +30,7 @@ import pandas as pd
 
 from simulator.engine import RunResult
 
-TABLES = ("ledger", "inference", "jobs", "clips", "steps")
+TABLES = ("ledger", "inference", "routing", "jobs", "clips", "steps")
 PACKAGES = ("gridshift", "simpy", "pyomo", "highspy", "numpy", "pandas")
 
 
@@ -83,13 +84,31 @@ def write_run(result: RunResult, folder: str | Path, kpis: dict[str, Any],
             table.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "kpis.json").write_text(json.dumps(to_jsonable(kpis), indent=2))
         (tmp / "meta.json").write_text(json.dumps(to_jsonable(meta), indent=2, default=str))
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        _swap_into_place(tmp, folder)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def _swap_into_place(new: Path, folder: Path) -> None:
+    """Rename ``new`` to ``folder``; an existing folder is kept aside until the rename worked."""
+    old = None
+    if folder.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
+        os.replace(folder, old / folder.name)
+    try:
+        os.replace(new, folder)
+    except BaseException:
+        if old is not None:
+            os.replace(old / folder.name, folder)
+        raise
+    finally:
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def read_run(folder: str | Path) -> dict[str, Any]:

@@ -103,8 +103,9 @@ class GreedyPolicy:
             site = int(np.argmin(now_cost))
             slack = job.latest_start - obs.t
             if slack > 0:
-                best_later = window[: min(slack, len(window) - 1) + 1].min()
-                if now_cost[site] > best_later * (1 + self.start_tolerance) + 1e-9:
+                hosts = obs.system.gpus >= job.gpus
+                best_later = window[: min(slack, len(window) - 1) + 1, hosts].min()
+                if now_cost[site] - best_later > self.start_tolerance * abs(best_later) + 1e-9:
                     continue
             starts.append((job.job_id, site))
             free[site] -= job.gpus

@@ -174,7 +174,7 @@ class Simulation:
             running=tuple(self.running.values()),
             pending=tuple(self.pending.values()),
             carbon_used_t=self.carbon_used_t,
-            _history=lambda sig: traces.signal(sig)[:row],
+            _history=lambda sig: traces.signal(sig)[:row].copy(),
             _forecast=lambda sig, h: forecasts.forecast(sig, t, h),
             _expected_jobs=self._future_jobs if self.foresee_jobs else lambda h: (),
         )
@@ -424,7 +424,8 @@ class Simulation:
     def _result(self, wall_s: float) -> RunResult:
         index = self.traces.index[self.traces.history_hours:]
         for job in self.pending.values():
-            self.job_rows[job.job_id] = self._job_row(job, status="pending")
+            status = "expired" if job.deadline_hour <= self.hours else "pending"
+            self.job_rows[job.job_id] = self._job_row(job, status=status)
         for job in self._releases[self._next_release:]:
             self.job_rows[job.job_id] = self._job_row(job, status="unreleased")
         jobs = pd.DataFrame(sorted(self.job_rows.values(), key=lambda r: r["job_id"]),

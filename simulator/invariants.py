@@ -32,6 +32,16 @@ def check_invariants(result: RunResult) -> list[str]:
     """All violations found in ``result`` (empty when the books are right)."""
     led, inf, jobs, sys_ = result.ledger, result.inference, result.jobs, result.system
     out: list[str] = []
+    for name, table in (("ledger", led), ("inference", inf), ("routing", result.routing),
+                        ("jobs", jobs)):
+        numeric = table.select_dtypes("number")
+        bad = ~np.isfinite(numeric.to_numpy(dtype=float))
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            out.append(f"{name}: {int(bad.sum())} missing or non-finite values, first in "
+                       f"column {numeric.columns[col]} row {row}")
+    if out:
+        return out
     supply = (led["renewable_used_mw"] + led["genset_mw"] + led["discharge_mw"] +
               led["import_mw"] + led["shortfall_mw"])
     demand = led["load_mw"] + led["charge_mw"] + led["export_mw"]
@@ -71,6 +81,38 @@ def check_invariants(result: RunResult) -> list[str]:
                   "genset above capacity")
     out += _where(led, (led["import_mw"] > ENERGY_TOL_MWH).to_numpy() &
                   (led["export_mw"] > ENERGY_TOL_MWH).to_numpy(), "import and export at once")
+    out += _where(led, (led["charge_mw"] > ENERGY_TOL_MWH).to_numpy() &
+                  (led["discharge_mw"] > ENERGY_TOL_MWH).to_numpy(),
+                  "charge and discharge at once")
+    out += _where(led, (led["export_mw"] > ENERGY_TOL_MWH).to_numpy() &
+                  (led["sell_price_usd_per_mwh"] <= 0).to_numpy(), "export at a price <= 0")
+    if len(led):
+        first = led["soc_start_mwh"].to_numpy()[:sys_.n_sites]
+        if np.abs(first - sys_.soc_initial_mwh).max() > ENERGY_TOL_MWH:
+            out.append("first hour does not start at the initial state of charge")
+    money = {
+        "energy_cost_usd": led["import_mw"] * led["buy_price_usd_per_mwh"],
+        "export_revenue_usd": led["export_mw"] * led["sell_price_usd_per_mwh"],
+        "genset_cost_usd": led["genset_mw"] * sys_.genset_fuel_usd_per_mwh[s],
+        "degradation_cost_usd": (led["charge_mw"] + led["discharge_mw"]) *
+        sys_.degradation_usd_per_mwh[s],
+        "carbon_cost_usd": led["emissions_t"] * sys_.carbon_price_usd_per_t,
+        "shortfall_cost_usd": led["shortfall_mw"] * sys_.shortfall_penalty_usd_per_mwh,
+    }
+    for name, expected in money.items():
+        out += _where(led, (led[name] - expected).abs().to_numpy() > MONEY_TOL_USD,
+                      f"{name} != its quantity x its price")
+    busy_gpus = led["gpus_training"].to_numpy() + led["gpus_inference"].to_numpy()
+    it = sys_.gpus[s] * sys_.idle_mw_per_gpu[s] + (
+        sys_.busy_mw_per_gpu[s] - sys_.idle_mw_per_gpu[s]) * busy_gpus
+    out += _where(led, np.abs(it - led["it_mw"].to_numpy()) > ENERGY_TOL_MWH,
+                  "IT power does not follow the busy GPUs")
+    out += _where(led, (led["load_mw"] - led["it_mw"] * led["pue"]).abs().to_numpy()
+                  > ENERGY_TOL_MWH, "load != IT power x PUE")
+    k = pd.Index(sys_.class_names).get_indexer(inf["class"])
+    out += _where(inf, (inf["penalty_usd"] - (inf["arrived"] - inf["served"]) *
+                        sys_.penalty_usd_per_request[k]).abs().to_numpy() > MONEY_TOL_USD,
+                  "unserved penalty != dropped requests x penalty")
     busy = led["gpus_training"] + led["gpus_inference"]
     out += _where(led, busy.to_numpy() > sys_.gpus[s] + GPU_TOL, "GPUs used above capacity")
     parts = sum(sign * led[name] for name, sign in BENEFIT_PARTS.items())
@@ -123,8 +165,6 @@ def _check_jobs(jobs: pd.DataFrame, led: pd.DataFrame, site_names: tuple[str, ..
     hours = int(led["hour"].max()) + 1 if len(led) else 0
     held = np.zeros((hours, len(site_names)))
     for job in started.itertuples(index=False):
-        if job.end_hour - job.start_hour != job.duration_h:
-            out.append(f"job {job.job_id} does not run its duration contiguously")
         if job.start_hour < job.release_hour:
             out.append(f"job {job.job_id} starts before its release")
         held[job.start_hour:min(job.end_hour, hours), job.site] += job.gpus
@@ -133,9 +173,13 @@ def _check_jobs(jobs: pd.DataFrame, led: pd.DataFrame, site_names: tuple[str, ..
     ledger_held = led["gpus_training"].to_numpy().reshape(hours, len(site_names))
     if hours and np.abs(held - ledger_held).max() > GPU_TOL:
         out.append("GPUs held by training in the ledger != GPUs of the jobs running")
-    value = jobs["earned_usd"].sum()
-    if abs(value - led["training_value_usd"].sum()) > MONEY_TOL_USD * max(1, len(jobs)):
-        out.append("training value in the ledger != value earned by jobs")
+    credited = np.zeros((hours, len(site_names)))
+    done = jobs[jobs["status"].isin(["on_time", "late"])]
+    np.add.at(credited, (done["end_hour"].to_numpy(dtype=int) - 1,
+                         done["site"].to_numpy(dtype=int)), done["earned_usd"].to_numpy())
+    ledger_value = led["training_value_usd"].to_numpy().reshape(hours, len(site_names))
+    if hours and np.abs(credited - ledger_value).max() > MONEY_TOL_USD:
+        out.append("training value not credited in the hour and site where its job ends")
     return out
 
 

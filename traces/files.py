@@ -37,7 +37,8 @@ SITE_FILE_COLUMNS: dict[str, str] = {
 DEMAND_COLUMN = "requests_per_hour"
 FILL_POLICIES = ("refuse", "ffill", "interpolate", "seasonal")
 _BOUNDS = {"pv_capacity_factor": (0.0, 1.0), "wind_capacity_factor": (0.0, 1.0),
-           "carbon_g_per_kwh": (0.0, np.inf), DEMAND_COLUMN: (0.0, np.inf)}
+           "carbon_g_per_kwh": (0.0, np.inf), "temperature_c": (-90.0, 60.0),
+           DEMAND_COLUMN: (0.0, np.inf)}
 
 
 def _find(folder: Path, stem: str) -> Path:
@@ -64,6 +65,7 @@ def _require(frame: pd.DataFrame, name: str, columns) -> None:
 
 
 def _numbers(frame: pd.DataFrame, name: str, column: str) -> pd.Series:
+    """Column as floats; text that is not a number raises, naming the file row (1-based)."""
     raw = frame[column]
     if raw.dtype == object or pd.api.types.is_string_dtype(raw):
         text = raw.astype(str).str.strip()
@@ -73,7 +75,7 @@ def _numbers(frame: pd.DataFrame, name: str, column: str) -> pd.Series:
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise TraceError(name, f"not a number ({text.iloc[row]!r})", column=column,
-                             row=row + 1)
+                             row=int(frame.index[row]) + 1)
         return values.astype(float)
     return raw.astype(float)
 
@@ -241,6 +243,15 @@ def _load_jobs(folder: Path, sites) -> pd.DataFrame:
             raise TraceError(name, "not a whole number", column=c,
                              row=int(np.flatnonzero(bad.to_numpy())[0]) + 1)
         out[c] = out[c].astype("int64")
+    for column, lowest in (("gpus", 1), ("duration_h", 1), ("release_hour", 0)):
+        small = (out[column] < lowest).to_numpy()
+        if small.any():
+            raise TraceError(name, f"must be >= {lowest}", column=column,
+                             row=int(np.flatnonzero(small)[0]) + 1)
+    bad_value = ~(np.isfinite(out["value_usd"].to_numpy()) & (out["value_usd"] >= 0).to_numpy())
+    if bad_value.any():
+        raise TraceError(name, "must be a finite number >= 0", column="value_usd",
+                         row=int(np.flatnonzero(bad_value)[0]) + 1)
     late = (out["deadline_hour"] < out["release_hour"] + out["duration_h"]).to_numpy()
     if late.any():
         raise TraceError(name, "deadline_hour before release_hour + duration_h",
