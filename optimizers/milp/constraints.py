@@ -1,0 +1,103 @@
+"""Constraints of the joint MILP (see docs/milp.md for the algebra).
+
+Core rows (built once): demand, GPU use, power balance, battery state of charge, exclusivity
+links, terminal state of charge and the soft carbon budget. Job rows (rebuilt when the set of
+schedulable jobs changes): GPUs of scheduled jobs per site and slot, one start per job,
+training value.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from optimizers.milp.data import KREQ, SECONDS_PER_HOUR, JobSpec
+from optimizers.milp.sets import ModelSets
+from simulator.system import SystemModel
+
+
+def add_core_constraints(m: pyo.ConcreteModel, sets: ModelSets, system: SystemModel,
+                         keep_soc: bool) -> None:
+    """Rows whose structure never changes; their data are mutable Params."""
+    by_row = sets.routes_of_row()
+    last = sets.horizon - 1
+
+    # Served inference never exceeds demand (the rest is dropped): sum_s x <= lambda.
+    m.demand = pyo.Constraint(m.L, m.RK, rule=lambda m, t, r, k:
+                              sum(m.x[a, t] for a in by_row[(r, k)]) <= m.lam[t, r, k])
+
+    # Power balance (MW): supply = load + charge + export, load = load0 + pue_dp * busy.
+    def balance(m, t, s):
+        supply = m.imp[t, s] + m.sf[t, s]
+        supply += m.ren[t, s] if s in m.SR else 0.0
+        supply += m.gen[t, s] if s in m.SG else 0.0
+        supply += m.dis[t, s] - m.ch[t, s] if s in m.SB else 0.0
+        supply -= m.exp[t, s] if s in m.SE else 0.0
+        return supply - m.pue_dp[t, s] * m.busy[t, s] == m.load0[t, s]
+
+    m.balance = pyo.Constraint(m.L, m.S, rule=balance)
+
+    # State of charge at the end of slot t (MWh).
+    eta_c, eta_d = system.eta_charge, system.eta_discharge
+
+    def soc(m, t, s):
+        before = m.soc0[s] if t == 0 else m.e[t - 1, s]
+        return m.e[t, s] == before + eta_c[s] * m.ch[t, s] - m.dis[t, s] / eta_d[s]
+
+    m.soc = pyo.Constraint(m.L, m.SB, rule=soc)
+    if keep_soc:
+        m.keep = pyo.Constraint(m.SB, rule=lambda m, s: m.e[last, s] >= m.keep_rhs[s])
+
+    # Exclusivity links: with beta / mode binary they forbid charging while discharging,
+    # importing while exporting and curtailing while importing; relaxed they only imply
+    # ch + dis <= P and imp / cap + exp / cap_exp <= 1 (see docs/milp.md).
+    m.charge_on = pyo.Constraint(m.L, m.SB, rule=lambda m, t, s:
+                                 m.ch[t, s] <= m.bat_ub[t, s] * m.beta[t, s])
+    m.discharge_on = pyo.Constraint(m.L, m.SB, rule=lambda m, t, s:
+                                    m.dis[t, s] + m.bat_ub[t, s] * m.beta[t, s]
+                                    <= m.bat_ub[t, s])
+    m.import_on = pyo.Constraint(m.L, m.SM, rule=lambda m, t, s:
+                                 m.imp[t, s] <= m.imp_ub[t, s] * m.mode[t, s])
+    m.export_on = pyo.Constraint(m.L, m.SE, rule=lambda m, t, s:
+                                 m.exp[t, s] + m.exp_ub[t, s] * m.mode[t, s] <= m.exp_ub[t, s])
+    m.no_curtail = pyo.Constraint(m.L, m.SR, rule=lambda m, t, s:
+                                  m.ren[t, s] >= m.avail[t, s] * m.mode[t, s])
+
+    # GPUs (all busy = fixed jobs + scheduled jobs + inference GPU-hours per hour).
+    h = system.gpu_seconds_per_request
+    by_site = sets.routes_of_site()
+    m.gpus = pyo.Constraint(m.L, m.S, rule=lambda m, t, s: m.busy[t, s] - m.train[t, s] - sum(
+        float(h[sets.routes[a][1]]) * KREQ / SECONDS_PER_HOUR * m.x[a, t] for a in by_site[s])
+        == m.fixed_gpus[t, s])
+
+    if sets.carbon_budget:
+        kg = system.genset_kg_per_mwh
+        credit = 1.0 if system.export_carbon_credit else 0.0
+
+        def emissions():
+            total = sum(m.ci[t, s] * m.imp[t, s] for t in m.L for s in m.S)
+            total += sum(kg[s] / 1000.0 * m.gen[t, s] for t in m.L for s in m.SG)
+            if credit:
+                total -= sum(m.ci[t, s] * m.exp[t, s] for t in m.L for s in m.SE)
+            return total
+
+        m.carbon_budget = pyo.Constraint(expr=emissions() - m.over <= m.budget)
+
+
+def add_job_constraints(b: pyo.Block, m: pyo.ConcreteModel, sets: ModelSets,
+                        jobs: tuple[JobSpec, ...]) -> None:
+    """Rows that depend on the job set: GPUs of scheduled jobs per site and slot (a job runs D_j
+    contiguous slots at one site: u[j, s, t] = sum of its starts in (t - D_j, t]), one start
+    per job, training value."""
+    starts: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for n, s, tau in b.Y:
+        job = jobs[n]
+        for t in range(tau, min(tau + job.duration_h, sets.horizon)):
+            starts.setdefault((t, s), []).append((n, tau))
+    b.training = pyo.Constraint(m.L, m.S, rule=lambda b, t, s: m.train[t, s] == sum(
+        jobs[n].gpus * b.y[n, s, tau] for n, tau in starts.get((t, s), ())))
+    members: dict[int, list[tuple[int, int, int]]] = {}
+    for idx in b.Y:
+        members.setdefault(idx[0], []).append(idx)
+    b.one_start = pyo.Constraint(sorted(members), rule=lambda b, n:
+                                 sum(b.y[i] for i in members[n]) <= 1)
+    b.value = pyo.Constraint(expr=m.tv == sum(b.y_value[i] * b.y[i] for i in b.Y))

@@ -1,0 +1,490 @@
+"""The joint compute-power MILP: one builder, switches, persistent hourly updates.
+
+    model = JointModel(system, Switches(battery=False), horizon=24)
+    model.update(from_observation(obs, 24, carbon_price_usd_per_t=50.0, carbon_budget=False))
+    plan = model.solve()   # Plan: starts, routing, dispatch, benefit, bound, solve statistics
+
+The core (routing, GPU use, power balance, battery, genset, grid, carbon) is built once with
+mutable Params; each ``update`` writes the new horizon data into them. The job block (start
+binaries and the rows that depend on which jobs exist) is rebuilt only when the set of
+schedulable jobs changes; between changes the slot windows and values move with the clock
+through mutable bounds and coefficients. Exclusivity indicators are binary only in slots where
+prices could make the LP relaxation inexact (see docs/milp.md).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+from pyomo.core.base.var import VarData
+
+from optimizers.milp.constraints import add_core_constraints, add_job_constraints
+from optimizers.milp.data import KREQ, HorizonData, JobSpec
+from optimizers.milp.objective import (
+    DEFAULT_BUDGET_PENALTY_USD_PER_T,
+    add_objective,
+    benefit_constant,
+    offset_usd,
+)
+from optimizers.milp.sets import ModelSets, Switches, build_sets
+from optimizers.milp.solve import (
+    PersistentHighs,
+    SolverOptions,
+    SolveStats,
+    combine,
+    relative_gap,
+)
+from optimizers.milp.variables import add_core_variables, add_job_variables, add_parameters
+from simulator.system import SystemModel
+
+NEED_TOL_USD_PER_MWH = 1e-6  # price margin under which an exclusivity indicator turns binary
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solved horizon. Arrays are [H, S] (MW, MWh, GPUs) except ``routed`` [H, R, K, S]
+    (requests/h). ``starts`` lists (job_id, site, run hour). ``benefit_usd`` / ``bound_usd``
+    are the incumbent and the solver's bound in benefit terms."""
+
+    t0: int
+    active: int
+    stats: SolveStats
+    build_s: float
+    benefit_usd: float
+    bound_usd: float
+    overshoot_t: float
+    n_integer: int
+    n_indicators: int
+    starts: tuple[tuple[int, int, int], ...]
+    routed: np.ndarray
+    busy: np.ndarray
+    imp: np.ndarray
+    exp: np.ndarray
+    ren: np.ndarray
+    ch: np.ndarray
+    dis: np.ndarray
+    soc_end: np.ndarray
+    gen: np.ndarray
+    shortfall: np.ndarray
+
+
+class _Group:
+    """A family of variables mapped onto a dense array of shape ``shape``."""
+
+    def __init__(self, variables: list[VarData], positions: tuple[np.ndarray, ...],
+                 shape: tuple[int, ...]) -> None:
+        self.variables = variables
+        self.positions = positions
+        self.shape = shape
+        self.columns = np.zeros(0, dtype=np.int32)
+
+    def read(self, solver: PersistentHighs) -> np.ndarray:
+        out = np.zeros(self.shape)
+        if self.variables:
+            out[self.positions] = solver.values(self.columns)
+        return out
+
+
+def _site_group(var: pyo.Var, horizon: int, n_sites: int) -> _Group:
+    keys = list(var.keys())
+    rows = np.array([t for t, _ in keys], dtype=int)
+    cols = np.array([s for _, s in keys], dtype=int)
+    return _Group([var[k] for k in keys], (rows, cols), (horizon, n_sites))
+
+
+def _route_group(x: pyo.Var, sets: ModelSets, shape: tuple[int, ...]) -> _Group:
+    """Routing variables x[a, t] onto [H, R, K, S]."""
+    keys = list(x.keys())
+    index = np.array([(t, *sets.routes[a]) for a, t in keys], dtype=int).reshape(-1, 4)
+    return _Group([x[k] for k in keys], tuple(index.T), shape)
+
+
+class _ParamArray:
+    """Writes a [H, S]-shaped array into a Param indexed by (slot, site subset)."""
+
+    def __init__(self, param: pyo.Param) -> None:
+        keys = list(param.keys())
+        self.data = [param[k] for k in keys]
+        self.rows = np.array([k[0] for k in keys], dtype=int)
+        self.cols = np.array([k[1] for k in keys], dtype=int)
+
+    def set(self, values: np.ndarray) -> None:
+        for item, v in zip(self.data, values[self.rows, self.cols].tolist(), strict=True):
+            item.value = v
+
+
+class JointModel:
+    """The joint MILP for one system, horizon and set of switches, kept in a persistent solver.
+
+    ``terminal``: ``"value"`` (stored energy at the horizon end is worth the horizon's mean
+    effective price times the discharge efficiency) or ``"keep"`` (SoC_end >= SoC_start).
+    ``budget_penalty_usd_per_t``: price of each tCO2 over the horizon's carbon budget share.
+    ``indicators``: ``"auto"`` makes exclusivity indicators binary only where prices need it;
+    ``"always"`` makes every one binary (the textbook formulation, for comparison).
+    """
+
+    def __init__(
+        self,
+        system: SystemModel,
+        switches: Switches | None = None,
+        horizon: int = 24,
+        *,
+        terminal: str = "value",
+        solver: SolverOptions | None = None,
+        budget_penalty_usd_per_t: float = DEFAULT_BUDGET_PENALTY_USD_PER_T,
+        indicators: str = "auto",
+    ) -> None:
+        if terminal not in ("value", "keep"):
+            raise ValueError(f"terminal must be 'value' or 'keep', got '{terminal}'")
+        if indicators not in ("auto", "always"):
+            raise ValueError(f"indicators must be 'auto' or 'always', got '{indicators}'")
+        tic = time.perf_counter()
+        switches = switches or Switches()
+        self.system = system
+        self.switches = switches
+        self.horizon = horizon
+        self.terminal = terminal
+        self.indicators = indicators
+        self.carbon_price_usd_per_t = system.carbon_price_usd_per_t if switches.carbon else 0.0
+        self.sets: ModelSets = build_sets(system, switches, horizon)
+        m = pyo.ConcreteModel("gridshift_joint")
+        add_parameters(m, self.sets)
+        add_core_variables(m, self.sets, system)
+        add_core_constraints(m, self.sets, system, keep_soc=terminal == "keep")
+        add_objective(m, self.sets, system, self.carbon_price_usd_per_t, budget_penalty_usd_per_t)
+        self.m = m
+        self._jobs: tuple[JobSpec, ...] = ()
+        self._created: dict[int, tuple[int, int]] = {}
+        self._build_job_block(())
+        self.solver = PersistentHighs(solver or SolverOptions())
+        self.solver.attach(m)
+        self._params = {name: _ParamArray(getattr(m, name)) for name in (
+            "pue_dp", "load0", "fixed_gpus", "imp_ub", "c_imp", "ci", "exp_ub", "c_exp",
+            "avail", "bat_ub", "gen_ub")}
+        H, S = horizon, system.n_sites
+        self._groups = {name: _site_group(getattr(m, name), H, S) for name in (
+            "busy", "imp", "exp", "ren", "ch", "dis", "e", "gen", "sf")}
+        self._groups["x"] = _route_group(m.x, self.sets,
+                                         (H, system.n_regions, system.n_classes, S))
+        self._beta_binary = np.zeros((H, S), dtype=bool)
+        self._mode_binary = np.zeros((H, S), dtype=bool)
+        self._planned: dict[int, tuple[int, int]] = {}
+        self._constant = 0.0
+        self._gap_scale = 0.0
+        self._data: HorizonData | None = None
+        self._refresh_columns()
+        self.build_s = time.perf_counter() - tic
+
+    # ---- structure --------------------------------------------------------------------------
+    def _build_job_block(self, jobs: tuple[JobSpec, ...]) -> None:
+        block = pyo.Block()
+        self.m.jobs = block
+        add_job_variables(block, jobs, self.horizon)
+        add_job_constraints(block, self.m, self.sets, jobs)
+        self._jobs = jobs
+        self._created = {n: (job.first, min(job.last, self.horizon - 1))
+                         for n, job in enumerate(jobs)}
+
+    def _sync_jobs(self, jobs: tuple[JobSpec, ...]) -> bool:
+        """Rebuild the job block if the job set changed or a window left the created slots."""
+        same = tuple(j.job_id for j in jobs) == tuple(j.job_id for j in self._jobs) and all(
+            self._created[n][0] <= job.first and job.last <= self._created[n][1]
+            for n, job in enumerate(jobs))
+        if same:
+            self._jobs = jobs
+            return False
+        self.solver.remove_block(self.m.jobs)
+        self.m.del_component(self.m.jobs)
+        self._build_job_block(jobs)
+        self._write_job_params()
+        self.solver.add_block(self.m.jobs)
+        return True
+
+    def _refresh_columns(self) -> None:
+        for group in self._groups.values():
+            group.columns = self.solver.columns(group.variables)
+        b = self.m.jobs
+        self._y_keys = list(b.Y)
+        self._y_columns = self.solver.columns([b.y[k] for k in self._y_keys])
+        self._over_column = self.solver.columns([self.m.over]) if self.sets.carbon_budget \
+            else None
+
+    # ---- data -------------------------------------------------------------------------------
+    def update(self, data: HorizonData) -> float:
+        """Write one horizon's data into the model and the solver; returns the seconds taken."""
+        if data.horizon != self.horizon:
+            raise ValueError(f"data has {data.horizon} slots, the model {self.horizon}")
+        tic = time.perf_counter()
+        self._data = data
+        self._write_core_params(data)
+        if self._sync_jobs(data.jobs):
+            self._refresh_columns()
+        else:
+            self._write_job_params()
+        self._write_integrality(data)
+        self.solver.update_parameters()
+        self._constant = benefit_constant(data, self.sets, self.system)
+        self._gap_scale = gap_scale(self._arrays)
+        return time.perf_counter() - tic
+
+    def _site_arrays(self, data: HorizonData) -> dict[str, np.ndarray]:
+        sys_ = self.system
+        mask = (np.arange(self.horizon) < data.active)[:, None].astype(float)
+        pue = sys_.pue(data.temperature) * mask
+        cp = self.carbon_price_usd_per_t
+        credit = 1.0 if sys_.export_carbon_credit else 0.0
+        return {
+            "pue_dp": pue * (sys_.busy_mw_per_gpu - sys_.idle_mw_per_gpu),
+            "load0": pue * sys_.gpus * sys_.idle_mw_per_gpu,
+            "fixed_gpus": data.fixed_gpus,
+            "imp_ub": sys_.import_cap_mw * mask,
+            "c_imp": data.buy + cp * data.carbon / 1000.0,
+            "ci": data.carbon / 1000.0,
+            "exp_ub": sys_.export_cap_mw * mask * (data.sell > 0),
+            "c_exp": data.sell + credit * cp * data.carbon / 1000.0,
+            "avail": sys_.pv_mw * data.pv_cf + sys_.wind_mw * data.wind_cf,
+            "bat_ub": sys_.battery_mw * mask,
+            "gen_ub": sys_.genset_mw * mask,
+        }
+
+    def _write_core_params(self, data: HorizonData) -> None:
+        m, sys_ = self.m, self.system
+        self._arrays = self._site_arrays(data)
+        for name, writer in self._params.items():
+            writer.set(self._arrays[name])
+        lam = data.demand / KREQ
+        for (t, r, k), item in m.lam.items():
+            item.value = float(lam[t, r, k])
+        soc0 = np.clip(data.soc0, sys_.soc_min_mwh, sys_.soc_max_mwh)
+        for s in m.SB:
+            m.soc0[s].value = float(soc0[s])
+            m.terminal[s].value = float(data.terminal_usd_per_mwh[s])
+            m.keep_rhs[s].value = float(sys_.soc_min_mwh[s] if data.ends_run else soc0[s])
+        m.budget.value = data.carbon_budget_t or 0.0
+        m.offset.value = offset_usd(data, self.sets, sys_)
+
+    def _write_job_params(self) -> None:
+        if self._data is None:
+            return
+        b, jobs, tail = self.m.jobs, self._jobs, self._data.tail_usd_per_gpu_h
+        active = self._data.active
+        for (n, s, t), ub in b.y_ub.items():
+            job = jobs[n]
+            allowed = job.first <= t <= job.last
+            ub.value = 1.0 if allowed else 0.0
+            beyond = max(0, t + job.duration_h - active)
+            b.y_value[n, s, t].value = job.value_at(t) - job.gpus * beyond * float(tail[s]) \
+                if allowed else 0.0
+
+    def _write_integrality(self, data: HorizonData) -> None:
+        """Binary exclusivity only where the LP could profit from simultaneous flows: import
+        at a negative effective price (charge+discharge, curtail+import) or export worth at
+        least import (import+export); everywhere with ``indicators="always"``."""
+        a, m = self._arrays, self.m
+        live = np.broadcast_to((np.arange(self.horizon) < data.active)[:, None],
+                               a["c_imp"].shape)
+        if self.indicators == "always":
+            beta, mode = live.copy(), live.copy()
+        else:
+            cheap = (a["c_imp"] < NEED_TOL_USD_PER_MWH) & (a["imp_ub"] > 0) & live
+            arbitrage = (a["exp_ub"] > 0) & (a["c_exp"] >= a["c_imp"] - NEED_TOL_USD_PER_MWH)
+            beta = cheap.copy()
+            mode = np.zeros_like(cheap)
+            mode[:, list(m.SE)] |= arbitrage[:, list(m.SE)] & live[:, list(m.SE)]
+            mode[:, list(m.SR)] |= cheap[:, list(m.SR)] & (a["avail"][:, list(m.SR)] > 0)
+        changed: list[VarData] = []
+        for var, need, now in ((m.beta, beta, self._beta_binary),
+                               (m.mode, mode, self._mode_binary)):
+            for t, s in zip(*(idx.tolist() for idx in np.nonzero(need != now)), strict=True):
+                if (t, s) in var:
+                    var[t, s].domain = pyo.Binary if need[t, s] else pyo.UnitInterval
+                    changed.append(var[t, s])
+                    now[t, s] = need[t, s]
+        self.solver.update_variables(changed)
+
+    def _neighbourhood(self, weight: np.ndarray, t0: int) -> np.ndarray:
+        """Start binaries the sub-MIP may use: within ``neighbourhood_h`` slots of a start the
+        LP relaxation weights (same job and site), or the previous plan's start."""
+        radius = self.solver.options.neighbourhood_h
+        support = {key for key, w in zip(self._y_keys, weight.tolist(), strict=True)
+                   if w > 1e-6}
+        previous = self._previous_keys(t0)
+        return np.array([(n, s, t) in previous or any((n, s, t + d) in support
+                                                      for d in range(-radius, radius + 1))
+                         for n, s, t in self._y_keys])
+
+    def _previous_keys(self, t0: int) -> set[tuple[int, int, int]]:
+        """The previous plan's starts that are still ahead, as (job position, site, slot)."""
+        position = {job.job_id: n for n, job in enumerate(self._jobs)}
+        return {(position[job], s, start - t0) for job, (s, start) in self._planned.items()
+                if job in position and start >= t0}
+
+    def _solve(self, t0: int) -> SolveStats:
+        """LP relaxation, neighbourhood sub-MIP, full MIP only when the LP bound cannot prove
+        the gap (see :mod:`optimizers.milp.solve`)."""
+        solver, gap = self.solver, self.solver.options.mip_gap
+        tic = time.perf_counter()
+        solver.begin(self._gap_scale)
+
+        def done(stats: SolveStats, lp_bound: float, phase: str) -> SolveStats:
+            return combine(stats, lp_bound, time.perf_counter() - tic, phase, gap,
+                           self._gap_scale)
+
+        integer = np.concatenate([self._y_columns, self._binary_columns()])
+        if not len(integer) or solver.options.neighbourhood_h < 0:
+            return done(solver.solve(lp=not len(integer)), math.inf, "mip" if len(integer)
+                        else "lp")
+        with solver.relaxed(integer):
+            lp = solver.run(lp=True)
+        if not lp.has_solution:
+            return done(solver.solve(lp=False), math.inf, "mip")
+        relaxed = solver.values(integer)
+        if np.all(np.minimum(relaxed, 1.0 - relaxed) < 1e-6):
+            return done(lp, lp.incumbent, "lp")
+        weight = solver.values(self._y_columns)
+        start = self._start_values(weight, t0)
+        with solver.restricted(self._y_columns, self._neighbourhood(weight, t0)):
+            solver.warm_start(self._y_columns, start)
+            sub = solver.run(lp=False)
+        if sub.has_solution and (solver.out_of_time() or relative_gap(
+                lp.incumbent, sub.incumbent, self._gap_scale) <= gap):
+            return done(sub, lp.incumbent, "sub-mip")
+        if sub.has_solution:
+            start = np.round(solver.values(self._y_columns))
+        solver.warm_start(self._y_columns, start)
+        return done(solver.solve(lp=False), lp.incumbent, "mip")
+
+    def _start_values(self, weight: np.ndarray, t0: int) -> np.ndarray:
+        """A feasible MIP start, so that a time limit always leaves an incumbent: the previous
+        plan's starts where they still fit, then the other jobs by decreasing LP weight, each at
+        its heaviest (site, slot) whose GPUs are free (or not started if its weight < 1/2)."""
+        assert self._data is not None
+        held = self._data.fixed_gpus.copy()
+        ub = self.m.jobs.y_ub
+        options: dict[int, list[tuple[float, int, int, int]]] = {}
+        for i, ((n, s, t), w) in enumerate(zip(self._y_keys, weight.tolist(), strict=True)):
+            if ub[n, s, t].value > 0:
+                options.setdefault(n, []).append((w, i, s, t))
+        previous = {n: (s, t) for n, s, t in self._previous_keys(t0)}
+        order = sorted(options, key=lambda n: (n not in previous,
+                                               -sum(o[0] for o in options[n])))
+        values = np.zeros(len(self._y_keys))
+        for n in order:
+            if n not in previous and sum(o[0] for o in options[n]) < 0.5:
+                continue
+            job = self._jobs[n]
+            ranked = sorted(options[n], key=lambda o: (previous.get(n) != (o[2], o[3]), -o[0]))
+            for _w, i, s, t in ranked:
+                if np.all(held[t:t + job.duration_h, s] + job.gpus <= self.system.gpus[s]):
+                    held[t:t + job.duration_h, s] += job.gpus
+                    values[i] = 1.0
+                    break
+        return values
+
+    def _binary_columns(self) -> np.ndarray:
+        """Columns of the exclusivity indicators that are binary now."""
+        cols = [var[t, s] for var, binary in ((self.m.beta, self._beta_binary),
+                                              (self.m.mode, self._mode_binary))
+                for t, s in np.argwhere(binary).tolist()]
+        return self.solver.columns(cols)
+
+    @property
+    def n_indicators(self) -> int:
+        """Exclusivity indicators that are binary in the current model."""
+        return int(self._beta_binary.sum() + self._mode_binary.sum())
+
+    @property
+    def n_integer(self) -> int:
+        """Integer columns in the current model (job starts plus binary indicators)."""
+        return len(self._y_keys) + self.n_indicators
+
+    # ---- solve ------------------------------------------------------------------------------
+    def solve(self, build_s: float = 0.0) -> Plan:
+        """Solve the current model. Raises RuntimeError when HiGHS returns no solution."""
+        if self._data is None:
+            raise RuntimeError("call update(data) before solve()")
+        data = self._data
+        stats = self._solve(data.t0)
+        if not stats.has_solution:
+            raise RuntimeError(f"HiGHS found no solution ({stats.status})")
+        v = {name: group.read(self.solver) for name, group in self._groups.items()}
+        y = self.solver.values(self._y_columns) if self._y_keys else np.zeros(0)
+        starts = tuple(sorted((self._jobs[n].job_id, s, data.t0 + t)
+                              for (n, s, t), val in zip(self._y_keys, y, strict=True)
+                              if val > 0.5))
+        self._planned = {job: (s, start) for job, s, start in starts}
+        over = float(self.solver.values(self._over_column)[0]) \
+            if self._over_column is not None else 0.0
+        return Plan(
+            t0=data.t0, active=data.active, stats=stats, build_s=build_s,
+            benefit_usd=stats.incumbent + self._constant,
+            bound_usd=stats.bound + self._constant,
+            overshoot_t=over, n_integer=self.n_integer, n_indicators=self.n_indicators,
+            starts=starts,
+            routed=v["x"] * KREQ, busy=v["busy"], imp=v["imp"], exp=v["exp"], ren=v["ren"],
+            ch=v["ch"], dis=v["dis"], soc_end=v["e"], gen=v["gen"], shortfall=v["sf"],
+        )
+
+
+def gap_scale(arrays: dict[str, np.ndarray]) -> float:
+    """The horizon's baseline energy bill (USD): idle load at the effective import price. The
+    relative MIP gap is measured against max(|loss|, this), so it stays meaningful when exports
+    and stored energy bring the loss near zero."""
+    return float((arrays["load0"] * np.maximum(arrays["c_imp"], 0.0)).sum())
+
+
+def plan_frame(plan: Plan, data: HorizonData, system: SystemModel) -> pd.DataFrame:
+    """The plan's active slots as ledger-like rows (hour, site): energy, money, carbon.
+
+    Columns use the simulator ledger's names and units (MW held one hour, USD, tCO2) so a plan
+    can be compared with what the simulator executed.
+    """
+    n = plan.active
+    sl = slice(0, n)
+    pue = system.pue(data.temperature[sl])
+    it = system.it_power_mw(plan.busy[sl])
+    available = system.pv_mw * data.pv_cf[sl] + system.wind_mw * data.wind_cf[sl]
+    soc_start = np.vstack([np.clip(data.soc0, system.soc_min_mwh, system.soc_max_mwh)[None],
+                           plan.soc_end[: n - 1]]) if n else plan.soc_end[:0]
+    battery = system.battery_mwh > 0
+    emissions = (plan.imp[sl] * data.carbon[sl] + plan.gen[sl] * system.genset_kg_per_mwh)
+    if system.export_carbon_credit:
+        emissions = emissions - plan.exp[sl] * data.carbon[sl]
+    emissions = emissions / 1000.0
+    served = plan.routed[sl]
+    columns = {
+        "gpus_busy": plan.busy[sl],
+        "it_mw": it,
+        "load_mw": it * pue,
+        "renewable_used_mw": plan.ren[sl],
+        "curtailed_mw": available - plan.ren[sl],
+        "genset_mw": plan.gen[sl],
+        "charge_mw": plan.ch[sl],
+        "discharge_mw": plan.dis[sl],
+        "soc_start_mwh": np.where(battery, soc_start, 0.0),
+        "soc_end_mwh": np.where(battery, plan.soc_end[sl], 0.0),
+        "import_mw": plan.imp[sl],
+        "export_mw": plan.exp[sl],
+        "shortfall_mw": plan.shortfall[sl],
+        "emissions_t": emissions,
+        "energy_cost_usd": plan.imp[sl] * data.buy[sl],
+        "export_revenue_usd": plan.exp[sl] * data.sell[sl],
+        "genset_cost_usd": plan.gen[sl] * system.genset_fuel_usd_per_mwh,
+        "degradation_cost_usd": (plan.ch[sl] + plan.dis[sl]) * system.degradation_usd_per_mwh,
+        "carbon_cost_usd": emissions * system.carbon_price_usd_per_t,
+        "requests_served": served.sum(axis=(1, 2)),
+        "inference_revenue_usd": np.einsum("trks,k->ts", served,
+                                           system.revenue_usd_per_request),
+    }
+    hours, sites = np.meshgrid(np.arange(plan.t0, plan.t0 + n), np.arange(system.n_sites),
+                               indexing="ij")
+    frame = pd.DataFrame({"hour": hours.ravel(), "site": np.array(system.site_names)[
+        sites.ravel()]})
+    for name, values in columns.items():
+        frame[name] = np.asarray(values, dtype=float).reshape(-1)
+    return frame

@@ -1,0 +1,267 @@
+"""Persistent HiGHS through Pyomo's ``pyomo.contrib.solver`` HiGHS interface.
+
+The Pyomo model is handed to HiGHS once (``attach``); afterwards only what changed is pushed:
+mutable Params (coefficients, right-hand sides, variable bounds) by ``update_parameters``, a
+variable's integrality by ``update_variables``, a rebuilt block by ``remove_block`` /
+``add_block``. Automatic change detection is switched off, so a solve costs no model walk.
+
+The primitives here (``relaxed``, ``restricted``, ``run``, ``warm_start``, ``solve``) serve the
+solve pipeline of :meth:`optimizers.milp.model.JointModel.solve` (docs/milp.md, "Solving"): the
+LP relaxation (its value bounds the MIP; done if integral), a sub-MIP over the start binaries
+near the LP support (a RENS-like heuristic; done if the LP bound proves the gap), and only
+then the full MIP, warm-started from the sub-MIP's incumbent.
+
+HiGHS pitfalls handled here: its thread count is fixed per process by the first solve (so
+``threads`` should be the same for every solve of a process; 1 by default); its run clock
+(``getRunTime()``) accumulates over the solves of a persistent instance, and an LP solve
+compares ``time_limit`` with that accumulated clock while a MIP solve measures from its own
+start, so each run gets a limit in the matching convention and every solve is timed with
+``time.perf_counter``; a forked worker of a process that ran HiGHS multi-threaded can hang, so
+sweeps that fork should keep threads=1; index sets passed to HiGHS must be ascending.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.core.base.var import VarData
+
+_KINDS = highspy.HighsVarType
+_NESTED_SUB_MIPS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")  # HiGHS default: on
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """HiGHS options: relative MIP gap, time limit (s) per solve, threads, random seed.
+
+    ``neighbourhood_h``: half-width (slots) of the sub-MIP neighbourhood around the LP support;
+    a negative value skips the LP and sub-MIP phases (plain HiGHS branch and bound).
+    """
+
+    mip_gap: float = 0.01
+    time_limit_s: float = 20.0
+    threads: int = 1
+    seed: int = 0
+    neighbourhood_h: int = 1
+
+
+@dataclass(frozen=True)
+class SolveStats:
+    """Outcome of one solve. Objective values are the solver's (benefit minus the offset, USD);
+    ``gap`` is the relative MIP gap (bound - incumbent) / |incumbent| (0 for an LP, NaN without
+    a solution); ``phase`` says which step produced the incumbent: ``lp`` (integral relaxation),
+    ``sub-mip`` (neighbourhood, proven by the LP bound) or ``mip``."""
+
+    status: str
+    has_solution: bool
+    incumbent: float
+    bound: float
+    gap: float
+    solve_s: float
+    nodes: int
+    phase: str
+
+
+def _ascending(columns: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+    order = np.argsort(columns)
+    return (columns[order].astype(np.int32), *(v[order].astype(np.float64) for v in values))
+
+
+def relative_gap(bound: float, incumbent: float, scale: float) -> float:
+    """(bound - incumbent) / max(|incumbent|, scale) for a maximisation: HiGHS's relative gap,
+    with ``scale`` (USD) keeping it meaningful when the incumbent is near zero."""
+    return max(bound - incumbent, 0.0) / max(abs(incumbent), scale, 1e-9)
+
+
+class _Highs(Highs):
+    """Pyomo's HiGHS interface, minus an O(columns) map rebuild on every removed constraint:
+    removing a block calls ``_remove_variables`` once per constraint, mostly with nothing to
+    remove."""
+
+    def _remove_variables(self, variables: list[VarData]) -> None:
+        if variables:
+            super()._remove_variables(variables)
+
+
+class PersistentHighs:
+    """A Pyomo model kept in sync with one HiGHS instance."""
+
+    def __init__(self, options: SolverOptions) -> None:
+        self.options = options
+        self._opt = _Highs()
+        cfg = self._opt.config
+        for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                     "check_for_new_or_removed_params", "check_for_new_objective",
+                     "update_constraints", "update_vars", "update_parameters",
+                     "update_named_expressions", "update_objective"):
+            setattr(cfg.auto_updates, flag, False)
+        cfg.load_solutions = False
+        cfg.raise_exception_on_nonoptimal_result = False
+        cfg.threads = options.threads
+        cfg.rel_gap = options.mip_gap
+        cfg.solver_options = {"random_seed": options.seed, "output_flag": False}
+        self._model: pyo.ConcreteModel | None = None
+        self._solution: np.ndarray | None = None
+        self._deadline = 0.0
+        self.gap_scale = 0.0
+
+    @property
+    def highs(self) -> highspy.Highs:
+        """The underlying ``highspy.Highs`` object."""
+        return self._opt._solver_model
+
+    # ---- model synchronisation --------------------------------------------------------------
+    def attach(self, model: pyo.ConcreteModel) -> None:
+        """Hand the whole model to HiGHS (once per run)."""
+        self._model = model
+        self._opt.set_instance(model)
+        self.highs.setOptionValue("output_flag", False)
+
+    def add_block(self, block: pyo.Block) -> None:
+        """Add a block's variables (in one batch), parameters and constraints."""
+        self._opt.add_variables(list(block.component_data_objects(pyo.Var, descend_into=True)))
+        self._opt.add_block(block)
+
+    def remove_block(self, block: pyo.Block) -> None:
+        """Remove a block's constraints and parameters; variables no constraint uses any more
+        are removed with them."""
+        self._opt.remove_block(block)
+
+    def update_parameters(self) -> None:
+        """Push every mutable Param value (coefficients, bounds, right-hand sides)."""
+        self._opt.update_parameters()
+
+    def update_variables(self, variables: Sequence[VarData]) -> None:
+        """Push changed domains (integrality) of ``variables``."""
+        if variables:
+            self._opt.update_variables(list(variables))
+
+    def columns(self, variables: Sequence[VarData]) -> np.ndarray:
+        """HiGHS column index of each variable (valid until the next structural change)."""
+        var_map = self._opt._pyomo_var_to_solver_var_map
+        return np.fromiter((var_map[id(v)] for v in variables), dtype=np.int32,
+                           count=len(variables))
+
+    # ---- solving ----------------------------------------------------------------------------
+    def begin(self, gap_scale: float) -> None:
+        """Start one solve: every phase until the next ``begin`` shares ``time_limit_s``, and
+        stops at a relative gap of ``mip_gap`` against max(|incumbent|, ``gap_scale``)."""
+        self._deadline = time.perf_counter() + self.options.time_limit_s
+        self.gap_scale = gap_scale
+        self._opt.config.abs_gap = self.options.mip_gap * gap_scale
+
+    def out_of_time(self) -> bool:
+        """True once this solve's budget is spent."""
+        return time.perf_counter() >= self._deadline
+
+    def _time_limit(self, lp: bool) -> float:
+        """HiGHS ``time_limit`` for the rest of this solve's budget: on the accumulated run
+        clock for an LP, from the run's start for a MIP."""
+        remaining = max(self._deadline - time.perf_counter(), 1e-3)
+        return self.highs.getRunTime() + remaining if lp else remaining
+
+    def warm_start(self, columns: np.ndarray, values: np.ndarray) -> None:
+        """Offer a partial MIP start; HiGHS completes it (or ignores it when infeasible)."""
+        if len(columns):
+            cols, vals = _ascending(columns, values)
+            self.highs.setSolution(len(cols), cols, vals)
+
+    @contextmanager
+    def relaxed(self, columns: np.ndarray) -> Iterator[None]:
+        """Within the block ``columns`` are continuous (the LP relaxation)."""
+        highs, n = self.highs, len(columns)
+        (cols,) = _ascending(columns)
+        highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kContinuous))
+        try:
+            yield
+        finally:
+            highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kInteger))
+
+    @contextmanager
+    def restricted(self, columns: np.ndarray, allowed: np.ndarray) -> Iterator[None]:
+        """Within the block ``columns`` whose ``allowed`` is False are fixed at zero, and HiGHS
+        runs no RINS/RENS sub-MIPs of its own (the restriction already is one)."""
+        highs, n = self.highs, len(columns)
+        cols, keep = _ascending(columns, allowed.astype(float))
+        _status, _n, _cost, lower, upper, _nnz = highs.getCols(n, cols)
+        upper = np.array(upper)  # getCols may hand out a buffer that HiGHS reuses
+        highs.changeColsBounds(n, cols, np.array(lower), np.where(keep > 0, upper, 0.0))
+        for option in _NESTED_SUB_MIPS:
+            highs.setOptionValue(option, False)
+        try:
+            yield
+        finally:
+            highs.changeColsBounds(n, cols, np.array(lower), upper)
+            for option in _NESTED_SUB_MIPS:
+                highs.setOptionValue(option, True)
+
+    def run(self, lp: bool) -> SolveStats:
+        """Run HiGHS on the instance as it stands (relaxed or restricted inside the blocks);
+        ``lp``: no integer column is left."""
+        highs = self.highs
+        for name, value in (("threads", self.options.threads),
+                            ("mip_rel_gap", self.options.mip_gap),
+                            ("mip_abs_gap", self.options.mip_gap * self.gap_scale),
+                            ("random_seed", self.options.seed),
+                            ("time_limit", self._time_limit(lp))):
+            highs.setOptionValue(name, value)
+        tic = time.perf_counter()
+        highs.run()
+        return self._collect(time.perf_counter() - tic, None)
+
+    def solve(self, lp: bool) -> SolveStats:
+        """Solve the full model through the Pyomo interface; ``lp``: it has no integer
+        column."""
+        tic = time.perf_counter()
+        self._opt.config.time_limit = self._time_limit(lp)
+        results = self._opt.solve(self._model)
+        return self._collect(time.perf_counter() - tic, results.incumbent_objective)
+
+    def _collect(self, seconds: float, incumbent: float | None) -> SolveStats:
+        highs = self.highs
+        info = highs.getInfo()
+        has_solution = info.primal_solution_status == 2
+        self._solution = np.asarray(highs.getSolution().col_value) if has_solution else None
+        value = float(info.objective_function_value if incumbent is None else incumbent)
+        mip = info.mip_node_count >= 0
+        if not has_solution:
+            value, bound, gap = math.nan, math.nan, math.nan
+        elif mip:
+            bound, gap = float(info.mip_dual_bound), float(info.mip_gap)
+        else:
+            bound, gap = value, 0.0
+        return SolveStats(
+            status=highs.modelStatusToString(highs.getModelStatus()),
+            has_solution=has_solution, incumbent=value, bound=bound, gap=gap,
+            solve_s=seconds, nodes=int(max(info.mip_node_count, 0)),
+            phase="mip" if mip else "lp")
+
+    def values(self, columns: np.ndarray) -> np.ndarray:
+        """Primal values of the last solution at ``columns``."""
+        if self._solution is None:
+            raise RuntimeError("no solution available")
+        return self._solution[columns]
+
+
+def combine(final: SolveStats, lp_bound: float, seconds: float, phase: str,
+            mip_gap: float, gap_scale: float) -> SolveStats:
+    """``final`` with a bound valid for the full model (the tighter of its own bound and the
+    LP bound; a sub-MIP's own bound holds only in its neighbourhood, so it gets the LP bound),
+    the gap recomputed by :func:`relative_gap` and the whole pipeline's seconds. A sub-MIP
+    incumbent proven within ``mip_gap`` is reported ``Optimal``, like a MIP solved to its gap
+    tolerance; one left by the time limit keeps HiGHS's ``Time limit reached``."""
+    if phase == "sub-mip":
+        bound = lp_bound
+    else:
+        bound = min(final.bound, lp_bound) if final.has_solution else final.bound
+    gap = relative_gap(bound, final.incumbent, gap_scale) if final.has_solution else math.nan
+    status = "Optimal" if phase == "sub-mip" and gap <= mip_gap else final.status
+    return replace(final, bound=bound, gap=gap, solve_s=seconds, phase=phase, status=status)

@@ -1,0 +1,284 @@
+"""Policies built on the joint MILP (:mod:`optimizers.milp`): one model, different switches.
+
+- ``milp``: rolling-horizon joint MILP (24 h by default) over job starts, routing, battery and
+  genset dispatch (the grid is the slack).
+- ``compute-only``: job starts and routing decided; energy passive (battery idle, genset off,
+  surplus exported by the simulator's rule).
+- ``energy-only``: workload by the ``fifo`` rule (starts and nearest-site routing); battery,
+  genset and grid trade decided.
+- ``no-battery`` / ``no-routing`` / ``no-carbon``: ``milp`` with the battery idle / every request
+  sent to its nearest admissible site / no carbon price or budget in the model (the simulator
+  still charges the carbon price).
+- ``oracle``: the joint MILP over the whole run with realized traces and every job, solved once
+  at hour 0 (perfect foresight): the upper bound that regret is measured against.
+
+Each epoch a policy executes slot 0 of its plan. A solver failure (any exception, or no solution
+within the time limit) hands that hour to ``greedy`` and sets ``fallback = 1``. Diagnostics per
+epoch (the run's ``steps`` table): ``solve_s`` and ``build_s`` (s), ``mip_gap`` (relative gap on
+the loss objective, see docs/milp.md), ``status``, ``phase`` (``lp``, ``sub-mip`` or ``mip``),
+``objective`` and ``bound`` (planned benefit and its bound, USD), ``nodes`` (branch-and-bound
+nodes), ``n_integer`` and ``n_indicators`` (integer columns; binary exclusivity indicators),
+``overshoot_t`` (planned tCO2 over the horizon's budget share) and ``fallback``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import numpy as np
+
+from optimizers.milp.data import HorizonData, from_observation
+from optimizers.milp.model import JointModel, Plan
+from optimizers.milp.objective import DEFAULT_BUDGET_PENALTY_USD_PER_T
+from optimizers.milp.sets import Switches
+from optimizers.milp.solve import SolverOptions
+from policies.base import Decision, Observation
+from policies.fifo import fifo_starts, nearest_site_routing
+from policies.greedy import GreedyPolicy
+from policies.registry import register
+from simulator.system import SystemModel
+
+SWITCHES: dict[str, Switches] = {
+    "milp": Switches(),
+    "compute-only": Switches(battery=False, genset=False),
+    "energy-only": Switches(decide_jobs=False, decide_routing=False),
+    "no-battery": Switches(battery=False),
+    "no-routing": Switches(decide_routing=False),
+    "no-carbon": Switches(carbon=False),
+}
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """One epoch's horizon data and plan (kept when ``record_plans`` is on)."""
+
+    data: HorizonData
+    plan: Plan
+
+
+class DemandMargin:
+    """Online safety margin on forecast inference demand, per (region, class).
+
+    Plans that fill GPUs to the forecast drop requests whenever demand beats it, and a dropped
+    request is worth more than the training it would make room for. The margin is the
+    ``quantile`` of the relative errors (actual / forecast - 1) of the next-hour demand
+    forecasts seen over the last ``window_h`` hours, floored at 0 and capped at ``cap``;
+    ``prior`` until ``min_obs`` errors are known. ``fixed`` replaces it by a constant. Under
+    perfect forecasts it falls to 0 after ``min_obs`` hours.
+    """
+
+    def __init__(self, quantile: float = 0.9, window_h: int = 168, min_obs: int = 6,
+                 prior: float = 0.1, cap: float = 0.5, fixed: float | None = None) -> None:
+        self.quantile = quantile
+        self.window_h = window_h
+        self.min_obs = min_obs
+        self.prior = prior
+        self.cap = cap
+        self.fixed = fixed
+        self._issued: dict[int, np.ndarray] = {}
+
+    def reset(self) -> None:
+        self._issued = {}
+
+    def update(self, obs: Observation) -> np.ndarray | float:
+        """Record this epoch's next-hour forecast; return the margin [R, K] (or the fixed one)."""
+        if self.fixed is not None:
+            return self.fixed
+        past = [t for t in sorted(self._issued) if obs.t - self.window_h <= t < obs.t]
+        self._issued = {t: self._issued[t] for t in past}
+        self._issued[obs.t] = np.array(obs.forecast("demand", 1)[0])
+        if len(past) < self.min_obs:
+            return np.full(obs.system.admissible.shape[:2], self.prior)
+        history = obs.history("demand")
+        actual = np.stack([history[len(history) - (obs.t - t)] for t in past])
+        issued = np.stack([self._issued[t] for t in past])
+        errors = np.where(issued > 0, actual / np.where(issued > 0, issued, 1.0) - 1.0, 0.0)
+        return np.clip(np.quantile(errors, self.quantile, axis=0), 0.0, self.cap)
+
+
+class MilpPolicy:
+    """Rolling-horizon policy on the joint MILP.
+
+    ``horizon_h``: slots per solve (h). ``mip_gap``: relative MIP gap on the loss objective.
+    ``time_limit_s``: per solve (s); on expiry the incumbent is used. ``threads``/``seed``:
+    HiGHS threads (fixed per process by its first solve) and random seed. ``terminal``:
+    ``"value"`` or ``"keep"`` (see :class:`~optimizers.milp.model.JointModel`).
+    ``neighbourhood_h``: sub-MIP neighbourhood half-width (slots; negative = plain branch and
+    bound). ``record_plans``: keep every epoch's data and plan in ``self.plans``.
+    ``demand_margin``: safety margin on forecast demand, ``"auto"`` (learned online, see
+    :class:`DemandMargin`) or a fixed fraction.
+    """
+
+    def __init__(
+        self,
+        name: str = "milp",
+        switches: Switches | None = None,
+        horizon_h: int = 24,
+        mip_gap: float = 0.01,
+        time_limit_s: float = 20.0,
+        threads: int = 1,
+        seed: int = 0,
+        terminal: str = "value",
+        neighbourhood_h: int = 1,
+        budget_penalty_usd_per_t: float = DEFAULT_BUDGET_PENALTY_USD_PER_T,
+        record_plans: bool = False,
+        demand_margin: float | str = "auto",
+    ) -> None:
+        self.margin = DemandMargin() if demand_margin == "auto" else \
+            DemandMargin(fixed=float(demand_margin))
+        self.name = name
+        self.switches = switches or Switches()
+        self.horizon_h = horizon_h
+        self.solver_options = SolverOptions(mip_gap=mip_gap, time_limit_s=time_limit_s,
+                                            threads=threads, seed=seed,
+                                            neighbourhood_h=neighbourhood_h)
+        self.terminal = terminal
+        self.budget_penalty_usd_per_t = budget_penalty_usd_per_t
+        self.record_plans = record_plans
+        self.plans: list[PlanRecord] = []
+        self._model: JointModel | None = None
+        self._fallback = GreedyPolicy()
+        self._hours_total = 0
+
+    # ---- protocol ---------------------------------------------------------------------------
+    def reset(self, system: SystemModel, hours_total: int) -> None:
+        self._model = None
+        self._hours_total = hours_total
+        self.margin.reset()
+        self._fallback.reset(system, hours_total)
+        self.plans = []
+
+    def decide(self, obs: Observation) -> Decision:
+        try:
+            data, plan = self._plan(obs)
+        except Exception as err:  # any solver failure: this hour goes to greedy, recorded
+            return self._fall_back(obs, f"{type(err).__name__}: {err}")
+        decision = decision_from_plan(plan, data, obs, self.switches)
+        if self.record_plans:
+            self.plans.append(PlanRecord(data, plan))
+        return decision
+
+    # ---- internals --------------------------------------------------------------------------
+    def _horizon(self) -> int:
+        return self.horizon_h
+
+    def _model_for(self, system: SystemModel) -> tuple[JointModel, float]:
+        """The persistent model (built on first use) and the build seconds to report."""
+        if self._model is not None:
+            return self._model, 0.0
+        self._model = JointModel(
+            system, self.switches, self._horizon(), terminal=self.terminal,
+            solver=self.solver_options,
+            budget_penalty_usd_per_t=self.budget_penalty_usd_per_t)
+        return self._model, self._model.build_s
+
+    def _data(self, obs: Observation, model: JointModel) -> HorizonData:
+        return from_observation(
+            obs, model.horizon, carbon_price_usd_per_t=model.carbon_price_usd_per_t,
+            carbon_budget=model.sets.carbon_budget, terminal=self.terminal,
+            fifo_jobs=not self.switches.decide_jobs, demand_margin=self.margin.update(obs))
+
+    def _plan(self, obs: Observation) -> tuple[HorizonData, Plan]:
+        model, build_s = self._model_for(obs.system)
+        data = self._data(obs, model)
+        build_s += model.update(data)
+        return data, model.solve(build_s)
+
+    def _fall_back(self, obs: Observation, why: str) -> Decision:
+        decision = self._fallback.decide(obs)
+        decision.diagnostics = {"fallback": 1, "status": f"fallback: {why}"[:200],
+                                "solve_s": math.nan, "build_s": math.nan,
+                                "mip_gap": math.nan}
+        return decision
+
+
+class OraclePolicy(MilpPolicy):
+    """Perfect foresight: one joint MILP over the whole run with the realized traces and every
+    job (released or not), solved at hour 0; each hour executes that plan."""
+
+    perfect_foresight = True
+
+    def __init__(self, name: str = "oracle", time_limit_s: float = 600.0,
+                 demand_margin: float | str = 0.0, **options: Any) -> None:
+        super().__init__(name=name, time_limit_s=time_limit_s, demand_margin=demand_margin,
+                         **options)
+        self._solved: tuple[HorizonData, Plan] | None = None
+
+    def reset(self, system: SystemModel, hours_total: int) -> None:
+        super().reset(system, hours_total)
+        self._solved = None
+
+    def _horizon(self) -> int:
+        return self._hours_total
+
+    def _data(self, obs: Observation, model: JointModel) -> HorizonData:
+        return from_observation(
+            obs, model.horizon, carbon_price_usd_per_t=model.carbon_price_usd_per_t,
+            carbon_budget=model.sets.carbon_budget, terminal=self.terminal, foresight=True)
+
+    def decide(self, obs: Observation) -> Decision:
+        if self._solved is None and obs.t == 0:
+            try:
+                self._solved = super()._plan(obs)
+            except Exception as err:  # any solver failure: greedy for the run, recorded
+                return self._fall_back(obs, f"{type(err).__name__}: {err}")
+        if self._solved is None:
+            return self._fall_back(obs, "no oracle plan")
+        data, plan = self._solved
+        decision = decision_from_plan(plan, data, obs, self.switches)
+        if obs.t > 0:
+            decision.diagnostics = {"fallback": 0}
+        elif self.record_plans:
+            self.plans.append(PlanRecord(data, plan))
+        return decision
+
+
+def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
+                       switches: Switches) -> Decision:
+    """The plan's slot for hour ``obs.t`` as a Decision, with solve diagnostics.
+
+    Routing fractions are the planned requests over the forecast demand (nearest-site routing
+    where no demand is forecast, or when routing is not decided).
+    """
+    system = obs.system
+    slot = obs.t - plan.t0
+    nearest = nearest_site_routing(system)
+    if switches.decide_routing:
+        demand = data.demand[slot][:, :, None]
+        routing = np.where(demand > 0, plan.routed[slot] / np.where(demand > 0, demand, 1.0),
+                           nearest)
+        routing = np.clip(routing, 0.0, 1.0) * system.admissible
+        routing /= np.maximum(routing.sum(axis=2, keepdims=True), 1.0)  # solver tolerance
+    else:
+        routing = nearest
+    starts = [(job, site) for job, site, hour in plan.starts if hour == obs.t] \
+        if switches.decide_jobs else fifo_starts(obs)
+    battery = plan.ch[slot] - plan.dis[slot] if switches.battery else None
+    genset = plan.gen[slot] if switches.genset else None
+    stats = plan.stats
+    diagnostics = {
+        "solve_s": stats.solve_s,
+        "build_s": plan.build_s,
+        "mip_gap": stats.gap,
+        "status": stats.status,
+        "objective": plan.benefit_usd,
+        "bound": plan.bound_usd,
+        "n_integer": plan.n_integer,
+        "n_indicators": plan.n_indicators,
+        "phase": stats.phase,
+        "nodes": stats.nodes,
+        "overshoot_t": plan.overshoot_t,
+        "fallback": 0,
+    }
+    return Decision(starts=starts, routing=routing, battery_mw=battery, genset_mw=genset,
+                    diagnostics=diagnostics)
+
+
+for _name, _switches in SWITCHES.items():
+    register(_name, partial(MilpPolicy, name=_name, switches=_switches))
+register("oracle", OraclePolicy, perfect_foresight=True)
+
+__all__ = ["SWITCHES", "MilpPolicy", "OraclePolicy", "PlanRecord", "decision_from_plan"]
