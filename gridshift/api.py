@@ -25,7 +25,7 @@ from simulator.invariants import assert_invariants
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import build_system
 from traces.errors import ScenarioError
-from traces.forecast import ForecastProvider, methods_from_config
+from traces.forecast import ForecastProvider, methods_from_config, settings_from_config
 from traces.traceset import TraceSet
 
 DEFAULT_RESULTS_DIR = Path("results")
@@ -43,6 +43,17 @@ class Run:
 
 def build_traces(scenario: Scenario, data_dir: str | Path | None = None) -> TraceSet:
     """Realized traces for a scenario: synthetic, from a trace folder, or the real 2022 data."""
+    traces = _build_traces(scenario, data_dir)
+    traces.notes["scenario_digest"] = _scenario_digest(scenario)
+    return traces
+
+
+def _scenario_digest(scenario: Scenario) -> str:
+    text = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _build_traces(scenario: Scenario, data_dir: str | Path | None) -> TraceSet:
     kind = scenario.traces.kind
     if kind == "synthetic":
         from traces.synthetic import generate
@@ -64,16 +75,26 @@ def build_traces(scenario: Scenario, data_dir: str | Path | None = None) -> Trac
     return real_traces(scenario, data_dir)
 
 
-def scenario_key(scenario: Scenario, policy: str, policy_options: dict[str, Any] | None) -> str:
-    """Short hash of everything that defines a run (scenario, policy, options, version)."""
+def scenario_key(scenario: Scenario, policy: str, policy_options: dict[str, Any] | None,
+                 traces_digest: str | None = None) -> str:
+    """Short hash of everything that defines a run: scenario, policy and its options, package
+    version, and the traces' digest when they did not come from the scenario itself."""
     payload = {
         "scenario": scenario.model_dump(mode="json"),
         "policy": policy,
         "options": policy_options or {},
         "version": package_versions().get("gridshift"),
     }
+    if traces_digest is not None:
+        payload["traces"] = traces_digest
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _public_settings(policy: Policy) -> dict[str, Any]:
+    """A policy object's public plain settings (for its run key)."""
+    return {k: v for k, v in sorted(vars(policy).items())
+            if not k.startswith("_") and isinstance(v, int | float | str | bool | None)}
 
 
 def simulate(
@@ -96,25 +117,33 @@ def simulate(
     if forecast is not None:
         scenario = scenario.with_updates({"forecast.method": forecast})
     policy_name = policy if isinstance(policy, str) else policy.name
-    policy_obj = make_policy(policy, **(policy_options or {})) if isinstance(policy, str) \
-        else policy
+    if isinstance(policy, str):
+        policy_obj = make_policy(policy, **(policy_options or {}))
+    else:
+        policy_obj = policy
+        policy_options = {**_public_settings(policy), **(policy_options or {})}
     tic = time.perf_counter()
     traces = traces if traces is not None else build_traces(scenario, data_dir)
+    own_traces = traces.notes.get("scenario_digest") == _scenario_digest(scenario)
     system = build_system(scenario)
-    foresight = needs_perfect_foresight(policy_name)
+    foresight = needs_perfect_foresight(policy_name) or \
+        bool(getattr(policy_obj, "perfect_foresight", False))
     if foresight:
         methods = {"*": "perfect"}
     else:
         try:
-            methods = methods_from_config(scenario.forecast.method, scenario.forecast.per_signal)
+            methods = methods_from_config(scenario.forecast.method, scenario.forecast.per_signal,
+                                          scenario.forecast.correction)
         except ValueError as err:
             raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
     try:
-        provider = ForecastProvider(traces, methods, seed=scenario.seed)
+        provider = ForecastProvider(traces, methods, seed=scenario.seed,
+                                    settings=settings_from_config(scenario.forecast))
     except ValueError as err:
         raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
     result = Simulation(system, traces, policy_obj, provider, progress=progress,
                         foresee_jobs=foresight).run()
+    result.extras.update(provider.artifacts())
     if check:
         assert_invariants(result)
     kpis = compute_kpis(result)
@@ -125,7 +154,8 @@ def simulate(
         "policy": policy_name,
         "policy_options": policy_options or {},
         "forecast": methods,
-        "key": scenario_key(scenario, policy_name, policy_options),
+        "key": scenario_key(scenario, policy_name, policy_options,
+                            None if own_traces else traces.digest()),
         "versions": package_versions(),
         "git_commit": git_commit(),
         "wall_s": time.perf_counter() - tic,

@@ -225,11 +225,44 @@ class TraceSource(_Model):
 
 
 class ForecastConfig(_Model):
-    """Which forecaster the policies see (per signal overrides by name)."""
+    """Which forecasts the policies see; see docs/forecasting.md.
+
+    ``method`` serves every signal not in ``per_signal`` while ``correction`` is "none";
+    otherwise the online corrector ``correction`` over the ``base`` forecasters serves them.
+    ``horizon_h``: lead hours the corrector learns. ``step``/``bias_step``/``relaxation``: the
+    Bregman steps (dimensionless; ``step`` None = the geometry's default). ``lead_buckets_h``:
+    bucket edges in hours ahead. ``huber_delta``: residual clip in units of the series' scale
+    (RMS day-on-day change). ``warmup_h``: hours of history the corrector may learn on before
+    the run. ``record_every_h``: weight snapshots for the run folder. ``noise*``: the
+    noisy-perfect forecaster's AR(1) error over lead time (sigma relative, or in units of the
+    series' std for "additive"; phi the AR coefficient).
+    """
 
     method: str = "seasonal-naive-24"
     per_signal: dict[str, str] = {}
     horizon_h: Annotated[int, Field(gt=0)] = 24
+    base: Annotated[list[str], Field(min_length=1)] = [
+        "persistence", "seasonal-naive-24", "seasonal-naive-168", "seasonal-mean-24x7",
+        "moving-average-24"]
+    correction: Literal["none", "bregman-euclidean", "bregman-entropy"] = "none"
+    step: Positive | None = None
+    relaxation: Positive = 1.0
+    bias: bool = False
+    bias_step: Positive = 0.001
+    lead_buckets_h: list[Annotated[int, Field(gt=0)]] = [1, 3, 6, 12]
+    huber_delta: Positive = 1.0
+    warmup_h: Annotated[int, Field(ge=0)] = 168
+    record_every_h: Annotated[int, Field(gt=0)] = 1
+    noise: Literal["multiplicative", "additive"] = "multiplicative"
+    noise_sigma: NonNegative = 0.03
+    noise_phi: Fraction = 0.95
+
+    @model_validator(mode="after")
+    def _buckets_increase(self) -> ForecastConfig:
+        edges = self.lead_buckets_h
+        if edges != sorted(set(edges)):
+            raise ValueError(f"lead_buckets_h must be strictly increasing, got {edges}")
+        return self
 
 
 class Scenario(_Model):

@@ -1,105 +1,117 @@
-"""Forecasters: at run hour t they issue values for hours t..t+H-1 from history before t.
+"""Forecasts for policies: the forecaster registry and the per-run :class:`ForecastProvider`.
 
-A forecaster sees ``history`` = realized rows strictly before its issue time and nothing else.
-Only forecasters that declare ``needs_truth`` (the perfect and noisy-perfect ones, used as
-bounds) are handed the full realized series, explicitly, when they are built.
-Shapes: history [n, ...] -> forecast [horizon, ...] with the same trailing shape.
+At run hour t a forecaster issues values for hours t..t+H-1 from history before t (see
+:mod:`traces.forecasters` for the base forecasters and :mod:`traces.correction` for the online
+Bregman corrector that learns an ensemble of them). Every name in :data:`FORECASTERS` can serve
+any signal; the provider serves ``obs.forecast(signal, horizon)`` during a run. Only
+forecasters that declare ``needs_truth`` are handed the realized series, explicitly.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from traces.correction import (
+    MIRROR_MAPS,
+    CorrectionSettings,
+    ErrorAccumulator,
+    OnlineCorrector,
+    error_metrics,
+)
+from traces.forecasters import (
+    Forecaster,
+    MovingAverageForecaster,
+    NoiseModel,
+    NoisyPerfectForecaster,
+    PerfectForecaster,
+    PersistenceForecaster,
+    SeasonalMeanForecaster,
+    SeasonalNaiveForecaster,
+)
+from traces.job_forecast import JobArrivalForecast, JobArrivalForecaster
 from traces.traceset import SIGNALS, TraceSet
 
+if TYPE_CHECKING:
+    from simulator.scenario import ForecastConfig
 
-class Forecaster(ABC):
-    """Issues a forecast of one signal for the next ``horizon`` hours."""
+__all__ = [
+    "CORRECTIONS",
+    "FORECASTERS",
+    "BuildContext",
+    "ForecastProvider",
+    "ForecastSettings",
+    "Forecaster",
+    "MovingAverageForecaster",
+    "NoiseModel",
+    "NoisyPerfectForecaster",
+    "PerfectForecaster",
+    "PersistenceForecaster",
+    "SeasonalMeanForecaster",
+    "SeasonalNaiveForecaster",
+    "make_forecaster",
+    "methods_from_config",
+    "settings_from_config",
+]
 
-    name: str = "forecaster"
-    needs_truth: bool = False
-
-    @abstractmethod
-    def issue(self, history: np.ndarray, row: int, horizon: int) -> np.ndarray:
-        """Forecast rows row..row+horizon-1; ``history`` holds rows < row only."""
-
-
-class PerfectForecaster(Forecaster):
-    """The realized future (the oracle's view): an upper bound, never a real forecast."""
-
-    name = "perfect"
-    needs_truth = True
-
-    def __init__(self, truth: np.ndarray) -> None:
-        self._truth = truth
-
-    def issue(self, history: np.ndarray, row: int, horizon: int) -> np.ndarray:
-        return self._truth[row : row + horizon].copy()
-
-
-class PersistenceForecaster(Forecaster):
-    """Every lead hour equals the last observed hour."""
-
-    name = "persistence"
-
-    def issue(self, history: np.ndarray, row: int, horizon: int) -> np.ndarray:
-        _require_history(history, 1, self.name)
-        return np.repeat(history[-1:], horizon, axis=0)
+CORRECTIONS: tuple[str, ...] = tuple(MIRROR_MAPS)
+"""Forecaster names that are online correctors over ``settings.correction.base``."""
 
 
-class SeasonalNaiveForecaster(Forecaster):
-    """Lead hour l repeats the value one season (24 h or 168 h) earlier, the latest observed.
+@dataclass(frozen=True)
+class ForecastSettings:
+    """Parameters shared by the forecasters of one run: the corrector's learning horizon (h),
+    the noisy-perfect error model and the corrector's settings."""
 
-    With less than one season of history it falls back to persistence.
-    """
-
-    def __init__(self, period_h: int) -> None:
-        self.period_h = period_h
-        self.name = f"seasonal-naive-{period_h}"
-
-    def issue(self, history: np.ndarray, row: int, horizon: int) -> np.ndarray:
-        _require_history(history, 1, self.name)
-        n, p = len(history), self.period_h
-        if n < p:
-            return np.repeat(history[-1:], horizon, axis=0)
-        leads = np.arange(horizon)
-        return history[n - p + leads % p]
+    horizon_h: int = 24
+    noise: NoiseModel = field(default_factory=NoiseModel)
+    correction: CorrectionSettings = field(default_factory=CorrectionSettings)
 
 
-class MovingAverageForecaster(Forecaster):
-    """Every lead hour equals the mean of the last ``window_h`` hours."""
+@dataclass(frozen=True)
+class BuildContext:
+    """What a forecaster factory may use besides the truth: run seed, signal name, settings."""
 
-    def __init__(self, window_h: int = 24) -> None:
-        self.window_h = window_h
-        self.name = f"moving-average-{window_h}"
-
-    def issue(self, history: np.ndarray, row: int, horizon: int) -> np.ndarray:
-        _require_history(history, 1, self.name)
-        mean = history[-self.window_h :].mean(axis=0, keepdims=True)
-        return np.repeat(mean, horizon, axis=0)
+    seed: int = 0
+    signal: str = ""
+    settings: ForecastSettings = field(default_factory=ForecastSettings)
 
 
-def _require_history(history: np.ndarray, need: int, name: str) -> None:
-    if len(history) < need:
-        raise ValueError(f"forecaster '{name}' needs at least {need} h of history before the "
-                         f"run start; give the traces history_hours >= {need}")
+ForecasterFactory = Callable[[np.ndarray, BuildContext], Forecaster]
 
 
-ForecasterFactory = Callable[[np.ndarray, int], Forecaster]
+def _corrector(kind: str) -> ForecasterFactory:
+    def build(truth: np.ndarray, ctx: BuildContext) -> Forecaster:
+        nested = [b for b in ctx.settings.correction.base if b in CORRECTIONS]
+        if nested:
+            raise ValueError(f"correction base forecasters cannot be correctors: {nested}")
+        bases = [make_forecaster(b, truth, ctx.seed, signal=ctx.signal, settings=ctx.settings)
+                 for b in ctx.settings.correction.base]
+        return OnlineCorrector(kind, bases, ctx.settings.correction, ctx.settings.horizon_h)
+
+    return build
+
+
 FORECASTERS: dict[str, ForecasterFactory] = {
-    "perfect": lambda truth, seed: PerfectForecaster(truth),
-    "persistence": lambda truth, seed: PersistenceForecaster(),
-    "seasonal-naive-24": lambda truth, seed: SeasonalNaiveForecaster(24),
-    "seasonal-naive-168": lambda truth, seed: SeasonalNaiveForecaster(168),
-    "moving-average-24": lambda truth, seed: MovingAverageForecaster(24),
+    "perfect": lambda truth, ctx: PerfectForecaster(truth),
+    "noisy-perfect": lambda truth, ctx: NoisyPerfectForecaster(truth, ctx.settings.noise,
+                                                               ctx.seed, ctx.signal),
+    "persistence": lambda truth, ctx: PersistenceForecaster(),
+    "seasonal-naive-24": lambda truth, ctx: SeasonalNaiveForecaster(24),
+    "seasonal-naive-168": lambda truth, ctx: SeasonalNaiveForecaster(168),
+    "seasonal-mean-24x7": lambda truth, ctx: SeasonalMeanForecaster(24, 7),
+    "moving-average-24": lambda truth, ctx: MovingAverageForecaster(24),
+    "moving-average-168": lambda truth, ctx: MovingAverageForecaster(168),
+    **{kind: _corrector(kind) for kind in CORRECTIONS},
 }
 
 
-def make_forecaster(name: str, truth: np.ndarray, seed: int = 0) -> Forecaster:
+def make_forecaster(name: str, truth: np.ndarray, seed: int = 0, *, signal: str = "",
+                    settings: ForecastSettings | None = None) -> Forecaster:
     """Build a registered forecaster; ``truth`` reaches only those that declare needs_truth."""
     try:
         factory = FORECASTERS[name]
@@ -107,7 +119,7 @@ def make_forecaster(name: str, truth: np.ndarray, seed: int = 0) -> Forecaster:
         raise ValueError(
             f"unknown forecaster '{name}' (known: {', '.join(sorted(FORECASTERS))})"
         ) from None
-    return factory(truth, seed)
+    return factory(truth, BuildContext(seed, signal, settings or ForecastSettings()))
 
 
 class ForecastProvider:
@@ -115,35 +127,51 @@ class ForecastProvider:
 
     ``methods`` maps signal name (or ``*`` for every other signal) to forecaster name; signals
     not named and without ``*`` get ``seasonal-naive-24``. Hour t of the run is trace row
-    ``traces.history_hours + t``; the horizon is cut at the end of the traces.
+    ``traces.history_hours + t``; the horizon is cut at the end of the traces. Each forecaster
+    gets a fresh read-only copy of the last ``history_h`` rows before t (no array it receives
+    reaches t or later).
     """
 
-    def __init__(self, traces: TraceSet, methods: dict[str, str], seed: int = 0) -> None:
+    def __init__(self, traces: TraceSet, methods: dict[str, str], seed: int = 0,
+                 settings: ForecastSettings | None = None) -> None:
         unknown = set(methods) - set(SIGNALS) - {"*"}
         if unknown:
             raise ValueError(f"forecast for unknown signals {sorted(unknown)} "
                              f"(known: {', '.join(SIGNALS)})")
         self._traces = traces
+        self._settings = settings or ForecastSettings()
         self._forecasters = {
             sig: make_forecaster(methods.get(sig, methods.get("*", "seasonal-naive-24")),
-                                 traces.signal(sig), seed)
+                                 traces.signal(sig), seed, signal=sig, settings=self._settings)
             for sig in SIGNALS
         }
+        self._errors: dict[str, ErrorAccumulator] = {}
+        for sig, forecaster in self._forecasters.items():
+            if isinstance(forecaster, OnlineCorrector):
+                acc = ErrorAccumulator((*forecaster.experts, forecaster.name),
+                                       forecaster.horizon_h, len(self.series(sig)))
+                forecaster.observers.append(acc.add_event)
+                self._errors[sig] = acc
+        self._jobs = JobArrivalForecaster()
         self._cache: dict[tuple[str, int, int], np.ndarray] = {}
+        self._history: dict[str, np.ndarray] = {}
         self._cache_hour = -1
 
     def forecaster(self, signal: str) -> Forecaster:
         """The forecaster serving ``signal``."""
         return self._forecasters[signal]
 
-    def artifacts(self) -> dict[str, pd.DataFrame]:
-        """Tables a run folder should keep about the forecasts (none for plain forecasters)."""
-        return {}
+    def series(self, signal: str) -> tuple[str, ...]:
+        """Names of the series of ``signal``: sites, or ``region/class`` for demand."""
+        if signal == "demand":
+            return tuple(f"{r}/{k}" for r in self._traces.regions for k in self._traces.classes)
+        return self._traces.sites
 
     def forecast(self, signal: str, t: int, horizon: int) -> np.ndarray:
         """Forecast of ``signal`` for run hours t..t+horizon-1 (shorter at the trace end)."""
         if t != self._cache_hour:
             self._cache.clear()
+            self._history.clear()
             self._cache_hour = t
         key = (signal, t, horizon)
         hit = self._cache.get(key)
@@ -151,16 +179,102 @@ class ForecastProvider:
             return hit
         row = self._traces.history_hours + t
         horizon = max(0, min(horizon, len(self._traces.index) - row))
-        truth = self._traces.signal(signal)
-        out = self._forecasters[signal].issue(truth[:row], row, horizon)
+        forecaster = self._forecasters[signal]
+        history = self._history.get(signal)
+        if history is None:  # a copy: a view would carry the whole series in its .base
+            history = self._traces.signal(signal)[max(0, row - forecaster.history_h):row].copy()
+            history.setflags(write=False)
+            self._history[signal] = history
+        out = forecaster.issue(history, row, horizon)
         out.setflags(write=False)
         self._cache[key] = out
         return out
 
+    def job_arrivals(self, t: int, horizon: int) -> JobArrivalForecast:
+        """Expected training-job releases in run hours t+1..t+horizon-1 from jobs released by t."""
+        jobs = self._traces.jobs
+        return self._jobs.issue(jobs[jobs["release_hour"] <= t], t, horizon)
 
-def methods_from_config(method: str, per_signal: dict[str, str]) -> dict[str, str]:
-    """Expand a default method and per-signal overrides into a full signal -> method map."""
+    def artifacts(self) -> dict[str, pd.DataFrame]:
+        """Tables for the run folder about the online correctors that served forecasts.
+
+        ``forecast_weights``: weights (``w_<expert>``) and bias (signal units) per run hour,
+        signal, series and lead bucket; ``forecast_state``: the final state with update counts
+        and scales; ``forecast_errors``: MAE, RMSE, WAPE, bias of each base forecaster and the
+        corrected forecast during the run, per signal, series and lead bucket.
+        """
+        used = {sig: f for sig, f in self._forecasters.items()
+                if isinstance(f, OnlineCorrector) and f.started}
+        if not used:
+            return {}
+        weights, state, errors = [], [], []
+        hist = self._traces.history_hours
+        for sig, corr in used.items():
+            series = self.series(sig)
+            rows, w, bias = corr.history()
+            weights.append(_cell_table(corr, sig, series, w, bias, hours=rows - hist))
+            cell = _cell_table(corr, sig, series, corr.weights[None], corr.bias[None])
+            cell.insert(4, "updates", np.repeat(corr.updates, len(series)))
+            cell.insert(5, "scale", np.tile(corr.scale, len(corr.bucket_labels)))
+            cell.insert(3, "correction", corr.name)
+            state.append(cell)
+            sums = self._errors[sig].frame(series)
+            sums["bucket"] = np.asarray(corr.bucket_labels)[corr.bucket_of(sums["lead_h"])]
+            table = error_metrics(sums, ["series", "bucket", "method"])
+            table.insert(0, "signal", sig)
+            errors.append(table.drop(columns="mape"))
+        return {
+            "forecast_weights": pd.concat(weights, ignore_index=True),
+            "forecast_state": pd.concat(state, ignore_index=True).drop(columns="hour"),
+            "forecast_errors": pd.concat(errors, ignore_index=True),
+        }
+
+
+def _cell_table(corr: OnlineCorrector, signal: str, series: tuple[str, ...], w: np.ndarray,
+                bias: np.ndarray, hours: np.ndarray | None = None) -> pd.DataFrame:
+    """Long-by-cell table of weights [T, B, M, E] and bias [T, B, M] (one row per T, B, M)."""
+    t, b, m = bias.shape
+    table = pd.DataFrame({
+        "hour": np.repeat(np.arange(t) if hours is None else hours, b * m),
+        "signal": signal,
+        "series": np.tile(np.asarray(series, dtype=object), t * b),
+        "bucket": np.tile(np.repeat(np.asarray(corr.bucket_labels, dtype=object), m), t),
+        "bias": bias.reshape(-1),
+    })
+    for e, expert in enumerate(corr.experts):
+        table[f"w_{expert}"] = w[..., e].reshape(-1)
+    return table
+
+
+def methods_from_config(method: str, per_signal: dict[str, str],
+                        correction: str = "none") -> dict[str, str]:
+    """Expand a default method and per-signal overrides into a full signal -> method map.
+
+    With a ``correction`` other than ``"none"``, every signal not in ``per_signal`` is served by
+    that online corrector (over the configured base forecasters) instead of ``method``.
+    """
     unknown = set(per_signal) - set(SIGNALS)
     if unknown:
         raise ValueError(f"forecast.per_signal: unknown signals {sorted(unknown)}")
-    return {sig: per_signal.get(sig, method) for sig in SIGNALS}
+    if correction != "none" and correction not in CORRECTIONS:
+        raise ValueError(f"unknown correction '{correction}' (known: none, "
+                         f"{', '.join(CORRECTIONS)})")
+    default = method if correction == "none" else correction
+    return {sig: per_signal.get(sig, default) for sig in SIGNALS}
+
+
+def settings_from_config(config: ForecastConfig) -> ForecastSettings:
+    """ForecastSettings from a scenario's ``forecast`` table."""
+    correction = CorrectionSettings(
+        base=tuple(config.base),
+        step=config.step,
+        relaxation=config.relaxation,
+        bias=config.bias,
+        bias_step=config.bias_step,
+        lead_buckets_h=tuple(config.lead_buckets_h),
+        huber_delta=config.huber_delta,
+        warmup_h=config.warmup_h,
+        record_every_h=config.record_every_h,
+    )
+    noise = NoiseModel(config.noise, config.noise_sigma, config.noise_phi)
+    return ForecastSettings(horizon_h=config.horizon_h, noise=noise, correction=correction)

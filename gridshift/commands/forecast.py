@@ -1,0 +1,65 @@
+"""Forecast commands: ``forecast-eval`` measures the forecasters and the online correction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from traces.correction import CorrectionSettings
+from traces.forecast import ForecastSettings
+
+OutOpt = Annotated[Path, typer.Option("--out", help="folder for the tables and figures")]
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", envvar="GRIDSHIFT_DATA_DIR", help="folder with the real 2022 data")]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``forecast-eval`` to the CLI."""
+
+    @app.command("forecast-eval")
+    def forecast_eval(
+        out: OutOpt = Path("results/forecast-eval"),
+        data_dir: DataOpt = None,
+        real: Annotated[bool, typer.Option(
+            "--real/--no-real", help="also measure on the real 2022 traces")] = True,
+        synthetic_hours: Annotated[int, typer.Option(
+            help="run hours of the synthetic default scenario for the error measurement")]
+        = 1344,
+        policy: Annotated[str, typer.Option(
+            help="policy of the decision-value experiment (e.g. greedy, milp)")] = "greedy",
+        decision: Annotated[bool, typer.Option(
+            "--decision/--no-decision", help="run the decision-value experiment")] = True,
+        scenario: Annotated[str, typer.Option(
+            help="scenario of the decision-value experiment")] = "default",
+        seeds: Annotated[str, typer.Option(
+            help="comma-separated seeds of the decision-value experiment")] = "1,2,3",
+        raw: Annotated[str, typer.Option(
+            help="uncorrected forecaster of the decision-value experiment")]
+        = "seasonal-naive-24",
+        relaxation: Annotated[float, typer.Option(
+            help="relaxation lambda of the correctors (> 2: super-relaxation)")] = 1.0,
+        huber_delta: Annotated[float, typer.Option(
+            help="the correctors' residual clip in units of sigma (inf: squared loss)")]
+        = CorrectionSettings.huber_delta,
+    ) -> None:
+        """Forecast error, regret and decision value of the online Bregman correction.
+
+        ``--relaxation`` and ``--huber-delta`` change the correctors of the error and regret
+        measurement only; the decision-value runs use the scenario's forecast table.
+        """
+        from analysis.forecast_eval import run_forecast_eval
+
+        try:
+            seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+        except ValueError:
+            raise ValueError(f"--seeds: expected comma-separated integers, got '{seeds}'"
+                             ) from None
+        if synthetic_hours < 48:
+            raise ValueError(f"--synthetic-hours must be >= 48, got {synthetic_hours}")
+        settings = ForecastSettings(correction=CorrectionSettings(
+            relaxation=relaxation, huber_delta=huber_delta))
+        run_forecast_eval(out, data_dir=data_dir, real=real, synthetic_hours=synthetic_hours,
+                          settings=settings, policy=policy if decision else None,
+                          seeds=seed_list, scenario=scenario, raw=raw, echo=typer.echo)
