@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.system import SystemModel
+from traces.job_forecast import JobArrivalForecast
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class Observation:
     _forecast: Callable[[str, int], np.ndarray] = field(repr=False)
     _expected_jobs: Callable[[int], tuple[PendingJob, ...]] = field(repr=False,
                                                                      default=lambda h: ())
+    _job_arrivals: Callable[[int], JobArrivalForecast] | None = field(repr=False, default=None)
 
     @property
     def gpus_free(self) -> np.ndarray:
@@ -94,6 +96,13 @@ class Observation:
         Only a run with perfect foresight (the oracle) knows them; otherwise this is empty.
         """
         return self._expected_jobs(horizon)
+
+    def job_arrivals(self, horizon: int) -> JobArrivalForecast:
+        """Forecast of training-job releases in hours t+1..t+horizon-1 (rate and size mix),
+        from the jobs released up to t only."""
+        if self._job_arrivals is None:
+            raise RuntimeError("this observation carries no job-arrival forecast")
+        return self._job_arrivals(horizon)
 
 
 @dataclass

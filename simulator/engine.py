@@ -177,6 +177,7 @@ class Simulation:
             _history=lambda sig: traces.signal(sig)[:row].copy(),
             _forecast=lambda sig, h: forecasts.forecast(sig, t, h),
             _expected_jobs=self._future_jobs if self.foresee_jobs else lambda h: (),
+            _job_arrivals=lambda h: forecasts.job_arrivals(t, h),
         )
 
     def _future_jobs(self, horizon: int) -> tuple[PendingJob, ...]:

@@ -168,6 +168,11 @@ def test_observation_holds_no_future(tiny) -> None:
         assert all(j.release_hour <= obs.t for j in obs.pending)
         assert obs.expected_jobs(48) == ()
         assert obs.forecast("carbon", 24).shape[0] == min(24, tiny.hours - obs.t)
+        released = sum(1 for j in obs.pending) + len(obs.running)
+        assert obs.job_arrivals(24).jobs_seen >= released
+    last = policy.seen[-1]
+    jobs = simulate(tiny, "fifo").result.jobs
+    assert last.job_arrivals(24).jobs_seen == int((jobs["release_hour"] <= last.t).sum()) > 0
 
 
 def test_greedy_beats_fifo_on_default() -> None:
