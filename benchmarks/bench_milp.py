@@ -1,6 +1,6 @@
 """Benchmark of the joint MILP (issue #3 targets). Not a timed test.
 
-    .venv/bin/python benchmarks/bench_milp.py [--reps 5] [--skip-oracle]
+    .venv/bin/python benchmarks/bench_milp.py [--reps 5] [--skip-oracle] [--real]
 
 1. ``paper-3site`` single joint solve (3 sites, 24 h, all 6 jobs, realized traces) to a 1 %
    gap: build, update and solve time, wall and CPU; the LP/sub-MIP pipeline against plain
@@ -11,6 +11,9 @@
 3. ``default`` ``milp`` run (5 sites, 168 hourly re-plans, 24 h horizon): wall time and the
    distribution of per-step build and solve time; every step's gap or status. Target: < 2 min.
 4. ``oracle`` on ``default`` (one solve over 168 h with every job). Target: under 5 minutes.
+5. (``--real``) ``real-2022``: the four-week replay (5 sites, 672 h, 1,000 GAIA jobs) under
+   ``milp`` (672 re-plans) and ``oracle`` (one solve over 672 h, ~39,000 start binaries).
+   Target: each under 5 minutes. Needs the real 2022 data (docs/real-data.md).
 
 Times depend on what else runs on the machine; the 1-minute load average is printed. Gaps are
 relative to the loss objective (benefit minus an ideal-hour offset, see docs/milp.md).
@@ -29,6 +32,7 @@ from gridshift.api import build_traces, simulate
 from optimizers.milp import JointModel, SolverOptions, Switches, from_traces
 from simulator.scenario import load_scenario
 from simulator.system import build_system
+from traces.errors import TraceError
 
 
 def single_solve(name: str, t0: int, horizon: int, neighbourhood_h: int,
@@ -100,11 +104,24 @@ def rolling_run(name: str, policy: str) -> None:
         print(f"  phases    {solved['phase'].value_counts().to_dict()}")
 
 
+def real_runs(skip_oracle: bool) -> None:
+    try:
+        build_traces(load_scenario("real-2022"))
+    except TraceError as err:
+        print(f"skipped: the real 2022 data is not available ({err})")
+        return
+    rolling_run("real-2022", "milp")
+    if not skip_oracle:
+        rolling_run("real-2022", "oracle")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--skip-oracle", action="store_true")
+    parser.add_argument("--real", action="store_true",
+                        help="also time the real-2022 four-week replay (milp, oracle)")
     args = parser.parse_args()
     print(f"load average (1 min) at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
 
@@ -121,6 +138,9 @@ def main() -> None:
     if not args.skip_oracle:
         print("\n== 4. oracle on default (168 h, every job), target < 300 s ==")
         rolling_run("default", "oracle")
+    if args.real:
+        print("\n== 5. real-2022 (672 h, 1,000 jobs): milp and oracle, target < 300 s each ==")
+        real_runs(args.skip_oracle)
     print(f"\nload average (1 min) at end: {os.getloadavg()[0]:.2f}")
 
 

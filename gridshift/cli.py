@@ -16,6 +16,7 @@ import typer
 
 from analysis.tables import kpi_table
 from gridshift import api, commands
+from gridshift.overrides import DataOpt, DaysOpt, FillOpt, StartOpt, resolve_scenario
 from policies.registry import policy_names
 from simulator.invariants import InvariantError
 from simulator.scenario import builtin_names, load_scenario
@@ -29,8 +30,6 @@ app.add_typer(scenario_app, name="scenario")
 ScenarioArg = Annotated[str, typer.Argument(help="built-in name or a TOML/YAML file")]
 SeedOpt = Annotated[int | None, typer.Option(help="override the scenario's seed")]
 OutOpt = Annotated[Path, typer.Option("--out", help="results folder")]
-DataOpt = Annotated[Path | None, typer.Option(
-    "--data-dir", envvar="GRIDSHIFT_DATA_DIR", help="folder with the real 2022 data")]
 CheckOpt = Annotated[bool, typer.Option("--check/--no-check", help="run the invariant checker")]
 ForecastOpt = Annotated[str | None, typer.Option(help="forecaster for every signal")]
 
@@ -38,26 +37,13 @@ ForecastOpt = Annotated[str | None, typer.Option(help="forecaster for every sign
 @app.command()
 def run(scenario: ScenarioArg, policy: Annotated[str, typer.Option(help="policy name")] = "greedy",
         seed: SeedOpt = None, out: OutOpt = Path("results"), check: CheckOpt = True,
-        forecast: ForecastOpt = None, data_dir: DataOpt = None) -> None:
+        forecast: ForecastOpt = None, data_dir: DataOpt = None, start: StartOpt = None,
+        days: DaysOpt = None, fill: FillOpt = None) -> None:
     """Simulate one policy; write the run folder and print its KPIs."""
-    done = api.run(scenario, policy, seed=seed, out_dir=out, check=check, forecast=forecast,
-                   data_dir=data_dir, progress=True)
+    done = api.run(resolve_scenario(scenario, start, days, fill), policy, seed=seed, out_dir=out,
+                   check=check, forecast=forecast, data_dir=data_dir, progress=True)
     typer.echo(kpi_table(pd.DataFrame([{"policy": policy, **done.kpis}]).set_index("policy")))
     typer.echo(f"run folder: {done.folder}")
-
-
-@app.command()
-def compare(scenario: ScenarioArg,
-            policies: Annotated[str, typer.Option(help="comma-separated policy names")] =
-            "fifo,greedy",
-            seed: SeedOpt = None, out: OutOpt = Path("results"), check: CheckOpt = True,
-            forecast: ForecastOpt = None, data_dir: DataOpt = None) -> None:
-    """Run several policies on the same scenario and traces; print one KPI table."""
-    names = [p.strip() for p in policies.split(",") if p.strip()]
-    table = api.compare(scenario, names, seed=seed, out_dir=out, check=check,
-                        forecast=forecast, data_dir=data_dir, progress=True)
-    typer.echo(kpi_table(table))
-    typer.echo(f"run folders in: {out.resolve()}")
 
 
 @app.command()
@@ -92,9 +78,10 @@ def scenario_show(scenario: ScenarioArg) -> None:
 @scenario_app.command("validate")
 def scenario_validate(scenario: ScenarioArg,
                       traces: Annotated[bool, typer.Option(help="also build its traces")] = False,
-                      data_dir: DataOpt = None) -> None:
+                      data_dir: DataOpt = None, start: StartOpt = None, days: DaysOpt = None,
+                      fill: FillOpt = None) -> None:
     """Validate a scenario file (and optionally its traces); exit 0 when valid."""
-    sc = load_scenario(scenario)
+    sc = resolve_scenario(scenario, start, days, fill)
     if traces:
         ts = api.build_traces(sc, data_dir)
         typer.echo(f"traces: {ts.run_hours} run hours + {ts.history_hours} history, "

@@ -1,0 +1,304 @@
+"""Policy comparison: policies x seeds in parallel, summarised with confidence intervals.
+
+``compare_policies`` is the one Python call: it runs every policy on every seed (a sweep with
+no axes, so it resumes from ``out_dir`` the same way) and returns the tidy summary of
+:func:`summarize`. One row per (sweep parameters, policy, KPI) with
+
+- ``n`` runs that finished (``n_failed`` did not), ``mean``, ``std`` and the Student-t
+  ``ci_low``/``ci_high`` of the mean across seeds;
+- ``delta`` = policy - baseline, paired by seed (same traces), with its own interval, and
+  ``delta_pct`` = delta / |baseline mean| x 100;
+- a KPI row ``regret_usd`` = oracle benefit - policy benefit (paired by seed) wherever the
+  ``oracle`` policy ran at the same point.
+
+Units are those of the KPIs (USD, tCO2, MWh, shares 0..1).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.executors import Executor
+from analysis.kpis import KPI_TABLE_ORDER
+from analysis.sweep import (
+    SweepError,
+    SweepResult,
+    SweepSpec,
+    param_columns,
+    run_sweep,
+)
+
+REGRET = "regret_usd"
+BENEFIT = "total_benefit_usd"
+META_COLUMNS = ("key", "point", "policy", "seed", "scenario", "status", "error", "wall_s")
+SUMMARY_COLUMNS = ("policy", "kpi", "n", "n_failed", "mean", "std", "ci_low", "ci_high",
+                   "baseline", "delta", "delta_ci_low", "delta_ci_high", "delta_pct")
+MAIN_KPIS: tuple[str, ...] = (*KPI_TABLE_ORDER, REGRET)
+
+
+# ---- Student t without scipy -----------------------------------------------------------------
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(x: float, df: float) -> float:
+    """Cumulative distribution of Student's t with ``df`` degrees of freedom."""
+    z = x * x / (df + x * x)
+    # P(|T| > |x|) / 2, from whichever incomplete beta is accurate for this |x|.
+    tail = 0.5 * (1.0 - _betainc(0.5, df / 2.0, z)) if z < 0.5 else \
+        0.5 * _betainc(df / 2.0, 0.5, df / (df + x * x))
+    return 1.0 - tail if x > 0 else tail
+
+
+def t_quantile(p: float, df: float) -> float:
+    """Quantile of Student's t (bisection on :func:`t_cdf`, 1e-12 accurate)."""
+    if not 0.0 < p < 1.0:
+        raise ValueError(f"t quantile: p must be in (0, 1), got {p}")
+    lo, hi = -1.0, 1.0
+    while t_cdf(lo, df) > p:
+        lo *= 2.0
+    while t_cdf(hi, df) < p:
+        hi *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, abs(mid)):
+            break
+    return 0.5 * (lo + hi)
+
+
+def _half_width(std: pd.Series, n: pd.Series, confidence: float) -> pd.Series:
+    """Half-width of the t interval of a mean; NaN where n < 2."""
+    q = {int(k): t_quantile(0.5 + confidence / 2.0, k - 1) for k in n.unique() if k >= 2}
+    factor = n.map(lambda k: q.get(int(k), math.nan)).astype(float)
+    return factor * std / np.sqrt(n.astype(float))
+
+
+# ---- summaries -------------------------------------------------------------------------------
+def kpi_columns(table: pd.DataFrame) -> list[str]:
+    """Numeric KPI columns of a results table (not parameters, metadata or timings)."""
+    skip = set(META_COLUMNS) | set(param_columns(table))
+    return [c for c in table.columns if c not in skip and pd.api.types.is_numeric_dtype(
+        table[c]) and not pd.api.types.is_bool_dtype(table[c]) and table[c].notna().any()]
+
+
+def add_regret(table: pd.DataFrame, oracle: str = "oracle") -> pd.DataFrame:
+    """Copy with ``regret_usd`` = oracle benefit - benefit at the same point and seed (USD)."""
+    out = table.copy()
+    if REGRET in out or oracle not in set(out["policy"]) or BENEFIT not in out:
+        return out
+    ok = out[out["status"] == "ok"]
+    best = ok[ok["policy"] == oracle].set_index(["point", "seed"])[BENEFIT]
+    index = pd.MultiIndex.from_frame(out[["point", "seed"]])
+    out[REGRET] = best.reindex(index).to_numpy() - out[BENEFIT].to_numpy()
+    out.loc[out["status"] != "ok", REGRET] = np.nan
+    return out
+
+
+def summarize(table: pd.DataFrame, *, baseline: str | None = None, oracle: str = "oracle",
+              confidence: float = 0.95, kpis: Sequence[str] | None = None,
+              policies: Sequence[str] | None = None) -> pd.DataFrame:
+    """Tidy summary of a results table, per sweep point (its parameters) and policy.
+
+    ``baseline`` (default: the first policy) is the policy deltas are taken against;
+    ``policies`` fixes the row order (default: sorted).
+    """
+    if not 0.0 < confidence < 1.0:
+        raise SweepError(f"confidence: must be in (0, 1), got {confidence}")
+    order = list(policies) if policies is not None else sorted(set(table["policy"]))
+    baseline = baseline if baseline is not None else order[0]
+    if baseline not in order:
+        raise SweepError(f"baseline: '{baseline}' is not among the policies "
+                         f"({', '.join(order)})")
+    by = param_columns(table)
+    table = add_regret(table, oracle)
+    names = list(kpis) if kpis is not None else kpi_columns(table)
+    missing = [k for k in names if k not in table]
+    if missing:
+        raise SweepError(f"kpis: no column {', '.join(map(repr, missing))} in the results")
+    groups = table[[*by, "point"]].drop_duplicates("point").set_index("point")
+    ok = table[table["status"] == "ok"]
+    long = ok.melt(id_vars=["point", "policy", "seed"], value_vars=names, var_name="kpi",
+                   value_name="value").dropna(subset=["value"])
+    keys = ["point", "policy", "kpi"]
+    stats = long.groupby(keys, sort=False)["value"].agg(["count", "mean", "std"])
+    half = _half_width(stats["std"], stats["count"], confidence)
+    stats["ci_low"], stats["ci_high"] = stats["mean"] - half, stats["mean"] + half
+    base = long[long["policy"] == baseline].drop(columns="policy")
+    pairs = long.merge(base, on=["point", "seed", "kpi"], suffixes=("", "_base"))
+    pairs["delta"] = pairs["value"] - pairs["value_base"]
+    dstats = pairs.groupby(keys, sort=False)["delta"].agg(["count", "mean", "std"])
+    dhalf = _half_width(dstats["std"], dstats["count"], confidence)
+    stats["delta"] = dstats["mean"]
+    stats["delta_ci_low"] = dstats["mean"] - dhalf
+    stats["delta_ci_high"] = dstats["mean"] + dhalf
+    base_mean = stats.xs(baseline, level="policy")["mean"]
+    stats = stats.reset_index()
+    bm = stats.merge(base_mean.rename("base_mean").reset_index(), on=["point", "kpi"],
+                     how="left")["base_mean"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stats["delta_pct"] = np.where(np.abs(bm) > 0, stats["delta"] / np.abs(bm) * 100,
+                                      np.nan)
+    failed = table[table["status"] != "ok"].groupby(["point", "policy"]).size()
+    stats["n_failed"] = [int(failed.get((p, q), 0)) for p, q in
+                         zip(stats["point"], stats["policy"], strict=True)]
+    stats["n"] = stats.pop("count").astype(int)
+    stats["baseline"] = baseline
+    stats = stats.join(groups, on="point")
+    stats["policy"] = pd.Categorical(stats["policy"], categories=order, ordered=True)
+    stats["kpi"] = pd.Categorical(stats["kpi"], categories=list(dict.fromkeys(
+        [*names, REGRET])), ordered=True)
+    stats = stats.sort_values(["point", "policy", "kpi"], kind="stable")
+    stats["policy"] = stats["policy"].astype(str)
+    stats["kpi"] = stats["kpi"].astype(str)
+    return stats[[*by, "point", *SUMMARY_COLUMNS]].reset_index(drop=True)
+
+
+# ---- running ---------------------------------------------------------------------------------
+def comparison_spec(scenario: str | Path, policies: Sequence[str],
+                    seeds: Sequence[int] | None = None, *, forecast: str | None = None,
+                    check: bool = True, save_runs: bool = False,
+                    policy_options: dict[str, dict[str, Any]] | None = None) -> SweepSpec:
+    """The sweep (no axes) that a comparison runs."""
+    return SweepSpec(name=f"compare-{Path(str(scenario)).stem}", scenario=str(scenario),
+                     policies=list(policies), seeds=None if seeds is None else list(seeds),
+                     forecast=forecast, check=check, save_runs=save_runs,
+                     policy_options=policy_options or {})
+
+
+def run_comparison(scenario: str | Path, policies: Sequence[str],
+                   seeds: Sequence[int] | None = None, *, executor: Executor | None = None,
+                   out_dir: str | Path | None = None, forecast: str | None = None,
+                   check: bool = True, save_runs: bool = False,
+                   policy_options: dict[str, dict[str, Any]] | None = None,
+                   data_dir: str | Path | None = None, retry_failed: bool = False,
+                   progress: bool = False) -> SweepResult:
+    """Run policies x seeds (resuming from ``out_dir`` if given); the raw per-run table."""
+    spec = comparison_spec(scenario, policies, seeds, forecast=forecast, check=check,
+                           save_runs=save_runs, policy_options=policy_options)
+    return run_sweep(spec, out_dir, executor, retry_failed=retry_failed, data_dir=data_dir,
+                     progress=progress)
+
+
+def compare_policies(scenario: str | Path, policies: Sequence[str],
+                     seeds: Sequence[int] | None = None, *, baseline: str | None = None,
+                     oracle: str = "oracle", confidence: float = 0.95,
+                     kpis: Sequence[str] | None = None, executor: Executor | None = None,
+                     out_dir: str | Path | None = None, **kwargs: Any) -> pd.DataFrame:
+    """Run ``policies`` on ``seeds`` of a scenario; the tidy summary (see module docstring).
+
+    ``seeds`` None runs the scenario's own seed; ``baseline`` defaults to the first policy;
+    other keyword arguments go to :func:`run_comparison`.
+    """
+    done = run_comparison(scenario, policies, seeds, executor=executor, out_dir=out_dir,
+                          **kwargs)
+    return summarize(done.table, baseline=baseline, oracle=oracle, confidence=confidence,
+                     kpis=kpis, policies=policies)
+
+
+# ---- terminal tables -------------------------------------------------------------------------
+_LABELS: dict[str, str] = {
+    "total_benefit_usd": "benefit USD",
+    "inference_revenue_usd": "inference USD",
+    "training_value_usd": "training USD",
+    "export_revenue_usd": "export USD",
+    "energy_cost_usd": "energy cost USD",
+    "carbon_cost_usd": "carbon cost USD",
+    "genset_cost_usd": "genset USD",
+    "degradation_cost_usd": "battery wear USD",
+    "unserved_penalty_usd": "unserved USD",
+    "shortfall_cost_usd": "shortfall USD",
+    "emissions_t": "emissions tCO2",
+    "served_share": "served share",
+    "jobs_on_time": "jobs on time",
+    "jobs_total": "jobs",
+    "gpu_utilisation": "GPU util",
+    REGRET: "regret vs oracle USD",
+}
+
+
+def format_value(kpi: str, value: float, signed: bool = False) -> str:
+    """A KPI value for a table: shares 3 decimals, small numbers 1, money whole USD."""
+    if value is None or not np.isfinite(value):
+        return ""
+    sign = "+" if signed else ""
+    if kpi in ("served_share", "gpu_utilisation") or kpi.startswith("served_share_"):
+        return f"{value:{sign}.3f}"
+    if kpi.startswith("jobs_") or kpi == "emissions_t" or abs(value) < 100:
+        return f"{value:{sign},.1f}" if kpi != "jobs_total" else f"{value:{sign},.0f}"
+    return f"{value:{sign},.0f}"
+
+
+def format_comparison(summary: pd.DataFrame, kpis: Sequence[str] = MAIN_KPIS,
+                      confidence: float = 0.95) -> str:
+    """Two terminal tables per point: mean +- CI half-width (at ``confidence``, as the summary
+    was computed); change against the baseline."""
+    blocks = []
+    by = [c for c in summary.columns if c not in (*SUMMARY_COLUMNS, "point")]
+    for _, part in summary.groupby("point", sort=True):
+        part = part[part["kpi"].isin(kpis)]
+        if part.empty:
+            continue
+        policies = list(dict.fromkeys(part["policy"]))
+        rows = [k for k in kpis if k in set(part["kpi"])]
+        means = pd.DataFrame("", index=[_LABELS.get(k, k) for k in rows], columns=policies)
+        deltas = means.copy()
+        for r in part.itertuples(index=False):
+            label = _LABELS.get(r.kpi, r.kpi)
+            half = (r.ci_high - r.ci_low) / 2
+            cell = format_value(r.kpi, r.mean)
+            if np.isfinite(half):
+                cell += f" ± {format_value(r.kpi, half)}"
+            means.loc[label, r.policy] = cell
+            if r.policy != r.baseline and np.isfinite(r.delta):
+                pct = f" ({r.delta_pct:+.1f}%)" if np.isfinite(r.delta_pct) else ""
+                deltas.loc[label, r.policy] = format_value(r.kpi, r.delta, signed=True) + pct
+        first = part.iloc[0]
+        n = int(part["n"].max())
+        head = ", ".join(f"{c}={first[c]}" for c in by)
+        ci = f"{confidence:.0%} CI" if n > 1 else "no CI (1 seed)"
+        failed = int(part.drop_duplicates("policy")["n_failed"].sum())
+        title = f"{head + ': ' if head else ''}mean over {n} seed{'s' if n != 1 else ''} " \
+                f"± {ci}" + (f"; {failed} runs failed" if failed else "")
+        blocks.append(title + "\n" + means.to_string())
+        others = [p for p in policies if p != first["baseline"]]
+        if others:
+            blocks.append(f"change against {first['baseline']} (paired by seed)\n"
+                          + deltas[others].to_string())
+    return "\n\n".join(blocks)

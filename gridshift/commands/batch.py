@@ -1,0 +1,244 @@
+"""Batch evaluation commands: ``compare``, ``sweep`` and ``report``.
+
+Runs go to local worker processes by default (``--workers``, spawn or forkserver), to a
+dask.distributed scheduler with ``--dask ADDRESS``, or to a LocalCluster with
+``--dask-local N``. Exit status: 0 when every run finished, 1 when some failed (each is
+recorded with its error), 2 for a usage or input error.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from analysis.compare import comparison_spec, format_comparison, format_value, summarize
+from analysis.executors import START_METHODS, Executor, make_executor
+from analysis.sweep import (
+    SweepError,
+    SweepResult,
+    param_columns,
+    plan_sweep,
+    run_tasks,
+    value_label,
+)
+
+ScenarioArg = Annotated[str, typer.Argument(help="built-in name or a TOML/YAML scenario file")]
+PoliciesOpt = Annotated[str | None, typer.Option(
+    "--policies", help="comma-separated policy names (see `gridshift policies`)")]
+SeedsOpt = Annotated[str | None, typer.Option(
+    "--seeds", "--seed", help="seeds: 0-4, or 0,1,2 (default: the scenario's own)")]
+WorkersOpt = Annotated[int | None, typer.Option(
+    "--workers", "-j", help="local worker processes (default: one per CPU; 1 = in process)")]
+StartOpt = Annotated[str, typer.Option(
+    "--start-method", help=f"how workers start: {' or '.join(START_METHODS)}")]
+DaskOpt = Annotated[str | None, typer.Option(
+    "--dask", metavar="ADDRESS", help="run on this dask.distributed scheduler (tcp://host:8786)")]
+DaskLocalOpt = Annotated[int | None, typer.Option(
+    "--dask-local", metavar="N", help="start a Dask LocalCluster of N worker processes")]
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", envvar="GRIDSHIFT_DATA_DIR", help="folder with the real 2022 data")]
+CheckOpt = Annotated[bool, typer.Option("--check/--no-check", help="run the invariant checker")]
+RetryOpt = Annotated[bool, typer.Option(
+    "--retry-failed", help="run again the runs recorded as failed")]
+ConfidenceOpt = Annotated[float, typer.Option(help="confidence level of the intervals")]
+BaselineOpt = Annotated[str | None, typer.Option(
+    help="policy the changes are measured against (default: the first)")]
+
+
+def parse_seeds(text: str | None) -> list[int] | None:
+    """``"0-4"`` -> [0..4], ``"0,2,7"`` -> [0, 2, 7], ``"0-2,9"`` -> [0, 1, 2, 9]."""
+    if text is None:
+        return None
+    seeds: list[int] = []
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        match = re.fullmatch(r"(-?\d+)(?:-(-?\d+))?", part)
+        if match is None or (match[2] is not None and int(match[2]) < int(match[1])):
+            raise SweepError(f"--seeds: '{part}' is not a seed or a range like 0-4")
+        lo, hi = int(match[1]), int(match[2] if match[2] is not None else match[1])
+        seeds += [s for s in range(lo, hi + 1) if s not in seeds]
+    if not seeds:
+        raise SweepError("--seeds: no seed given")
+    return seeds
+
+
+def _names(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    if not names:
+        raise SweepError("--policies: no policy given")
+    return names
+
+
+def _executor(workers: int | None, start_method: str, dask: str | None,
+              dask_local: int | None, runs: int) -> Executor:
+    if dask is None and dask_local is None and workers is None and runs <= 1:
+        workers = 1
+    return make_executor(workers, start_method=start_method, dask=dask, dask_local=dask_local)
+
+
+def _failures(done: SweepResult) -> None:
+    if not done.failed:
+        return
+    failed = done.table[done.table["status"] != "ok"]
+    typer.echo(f"{done.failed} run(s) failed:", err=True)
+    for row in failed.head(10).itertuples(index=False):
+        typer.echo(f"  {row.key} {row.policy} seed {row.seed}: {row.error}", err=True)
+    if len(failed) > 10:
+        typer.echo(f"  ... and {len(failed) - 10} more (see the 'error' column)", err=True)
+
+
+def compare(
+    scenario: ScenarioArg,
+    policies: PoliciesOpt = "fifo,greedy",
+    seeds: SeedsOpt = None,
+    baseline: BaselineOpt = None,
+    oracle: Annotated[str, typer.Option(help="policy regret is measured against")] = "oracle",
+    confidence: ConfidenceOpt = 0.95,
+    workers: WorkersOpt = None,
+    start_method: StartOpt = "spawn",
+    dask: DaskOpt = None,
+    dask_local: DaskLocalOpt = None,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="keep run records, books and the tables here (resumable)")] = None,
+    table: Annotated[Path | None, typer.Option(
+        help="also write the tidy summary to this .csv or .parquet file")] = None,
+    all_kpis: Annotated[bool, typer.Option("--all-kpis", help="print every KPI")] = False,
+    forecast: Annotated[str | None, typer.Option(help="forecaster for every signal")] = None,
+    check: CheckOpt = True,
+    retry_failed: RetryOpt = False,
+    data_dir: DataOpt = None,
+) -> None:
+    """Run policies x seeds in parallel; print each KPI's mean and confidence interval across
+    seeds, the change against a baseline policy and the regret against the oracle."""
+    names = _names(policies) or []
+    plan = plan_sweep(comparison_spec(scenario, names, parse_seeds(seeds), forecast=forecast,
+                                      check=check, save_runs=out is not None),
+                      data_dir=data_dir)
+    with _executor(workers, start_method, dask, dask_local, len(plan.tasks)) as executor:
+        typer.echo(f"{len(plan.tasks)} runs on {executor.describe()}", err=True)
+        done = run_tasks(plan.tasks, out, executor, retry_failed=retry_failed, progress=True,
+                         desc=plan.spec.name, spec_info=plan.info)
+    summary = summarize(done.table, baseline=baseline, oracle=oracle, confidence=confidence,
+                        policies=names)
+    kpis = list(dict.fromkeys(summary["kpi"])) if all_kpis else None
+    typer.echo(format_comparison(summary, confidence=confidence, **(
+        {"kpis": kpis} if kpis else {})))
+    if table is not None:
+        _write_frame(summary, table)
+        typer.echo(f"summary table: {table}")
+    if out is not None:
+        typer.echo(f"runs in {out} (report: gridshift report {out})")
+    _failures(done)
+    if done.failed:
+        raise typer.Exit(1)
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".csv":
+        frame.to_csv(path, index=False)
+    elif path.suffix.lower() == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        raise SweepError(f"--table {path}: use a .csv or .parquet file name")
+
+
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="sweep spec file (TOML or YAML)")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="output folder (default: results/sweeps/<spec name>)")] = None,
+    policies: PoliciesOpt = None,
+    seeds: SeedsOpt = None,
+    workers: WorkersOpt = None,
+    start_method: StartOpt = "spawn",
+    dask: DaskOpt = None,
+    dask_local: DaskLocalOpt = None,
+    retry_failed: RetryOpt = False,
+    save_runs: Annotated[bool | None, typer.Option(
+        "--save-runs/--no-save-runs", help="also keep each run's books (default: the spec's)")]
+    = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="list the points and runs, run nothing")] = False,
+    kpi: Annotated[str, typer.Option(help="KPI of the printed summary")] = "total_benefit_usd",
+    data_dir: DataOpt = None,
+) -> None:
+    """Run a sensitivity sweep; finished runs are skipped when it is started again."""
+    plan = plan_sweep(spec, policies=_names(policies), seeds=parse_seeds(seeds),
+                      save_runs=save_runs, data_dir=data_dir)
+    folder = out if out is not None else Path("results") / "sweeps" / plan.spec.name
+    tasks = plan.tasks
+    if dry_run:
+        points = {t.point: t.params for t in tasks}
+        for index, params in points.items():
+            typer.echo(f"point {index}: {params or '(base scenario)'}")
+        done = sum((folder / "runs" / f"{t.key}.json").exists() for t in tasks)
+        typer.echo(f"{len(tasks)} runs ({len(points)} points x {len(plan.spec.policies)} "
+                   f"policies x {len({t.seed for t in tasks})} seeds); {done} already "
+                   f"recorded in {folder}")
+        return
+    with _executor(workers, start_method, dask, dask_local, len(tasks)) as executor:
+        typer.echo(f"sweep '{plan.spec.name}': {len(tasks)} runs on {executor.describe()} "
+                   f"-> {folder}", err=True)
+        try:
+            done = run_tasks(tasks, folder, executor, retry_failed=retry_failed,
+                             progress=True, desc=plan.spec.name, spec_info=plan.info)
+        except KeyboardInterrupt:
+            typer.echo(f"interrupted: finished runs are kept in {folder}; run the same "
+                       f"command again to resume", err=True)
+            raise typer.Exit(130) from None
+    typer.echo(f"{done.total} runs: {done.ran} run now, {done.skipped} recorded before, "
+               f"{done.failed} failed; {done.wall_s:.1f} s")
+    typer.echo(_pivot(done.table, kpi, plan.spec.policies))
+    typer.echo(f"table: {folder / 'results.parquet'} (report: gridshift report {folder})")
+    _failures(done)
+    if done.failed:
+        raise typer.Exit(1)
+
+
+def _pivot(table: pd.DataFrame, kpi: str, policies: list[str]) -> str:
+    """Mean (and standard deviation) of one KPI across seeds, per point and policy."""
+    ok = table[table["status"] == "ok"]
+    if ok.empty:
+        return "(no finished runs)"
+    if kpi not in ok:
+        raise SweepError(f"--kpi: no KPI '{kpi}' in the results")
+    index = param_columns(table) or ["scenario"]
+    labels = {p: ok[p].map(value_label) for p in index}
+    grouped = ok.assign(**labels).groupby([*index, "policy"], sort=False)[kpi]
+    cell = grouped.mean().map(lambda v: format_value(kpi, v)) + grouped.std().map(
+        lambda v: f" ± {format_value(kpi, v)}" if pd.notna(v) else "")
+    wide = cell.unstack("policy")
+    order = ok.assign(**labels).sort_values("point", kind="stable")[index].drop_duplicates()
+    wide = wide.reindex(pd.MultiIndex.from_frame(order) if len(index) > 1 else order[index[0]])
+    wide = wide[[p for p in policies if p in wide.columns]]
+    return f"{kpi}: mean ± std across seeds\n{wide.to_string()}"
+
+
+def report(
+    path: Annotated[Path, typer.Argument(help="a run folder, or a sweep/compare folder")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="HTML file to write (default: PATH/report.html)")] = None,
+    max_runs: Annotated[int, typer.Option(
+        help="single runs (with saved books) to draw in a sweep report")] = 4,
+    confidence: ConfidenceOpt = 0.95,
+    baseline: BaselineOpt = None,
+    dpi: Annotated[int, typer.Option(help="figure resolution (dots per inch)")] = 100,
+) -> None:
+    """Write a self-contained HTML report with figures and tables."""
+    from analysis.report import write_report  # seaborn and matplotlib: only when reporting
+
+    target = write_report(path, out, max_runs=max_runs, confidence=confidence,
+                          baseline=baseline, dpi=dpi)
+    typer.echo(f"report: {target}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``compare``, ``sweep`` and ``report`` to the ``gridshift`` command."""
+    app.command()(compare)
+    app.command()(sweep)
+    app.command()(report)
