@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -116,6 +117,19 @@ class Site(_Model):
     def offset_h(self) -> float:
         """Local standard time offset from UTC, hours."""
         return round(self.longitude / 15) if self.utc_offset_h is None else self.utc_offset_h
+
+    def tariff_usd_per_mwh(self, wholesale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The site's (buy, sell) prices, USD/MWh, from the wholesale price: buy adds the
+        network adder; sell follows ``sell_rule`` (negative wholesale prices pass through
+        the ``fraction`` rule unscaled)."""
+        buy = wholesale + self.buy_adder_usd_per_mwh
+        if self.sell_rule == "wholesale":
+            sell = wholesale.copy()
+        elif self.sell_rule == "fraction":
+            sell = np.where(wholesale > 0, wholesale * self.sell_fraction, wholesale)
+        else:
+            sell = np.full(len(wholesale), self.sell_fixed_usd_per_mwh)
+        return buy, sell
 
 
 class Region(_Model):

@@ -103,14 +103,7 @@ def _grid_signals(site: Site, zone: ZoneProfile, index, pv_cf, wind_cf, rng):
         0.75 * net + 0.66 * carbon_noise
     )
     carbon = np.maximum(carbon, zone.carbon_min_g_per_kwh)
-    buy = price + site.buy_adder_usd_per_mwh
-    if site.sell_rule == "wholesale":
-        sell = price.copy()
-    elif site.sell_rule == "fraction":
-        sell = np.where(price > 0, price * site.sell_fraction, price)
-    else:
-        sell = np.full(n, site.sell_fixed_usd_per_mwh)
-    return buy, sell, carbon
+    return (*site.tariff_usd_per_mwh(price), carbon)
 
 
 def _demand(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray:

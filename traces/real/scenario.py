@@ -33,7 +33,6 @@ import numpy as np
 import pandas as pd
 
 from simulator.scenario import Scenario
-from simulator.scenario import Site as ScenarioSite
 from traces.errors import ScenarioError, TraceError
 from traces.real.datadir import FILES, data_file
 from traces.real.datadir import data_dir as resolve_data_dir
@@ -149,16 +148,6 @@ def _carbon(
     return np.column_stack([frame.loc[index, site.zone] for site in scenario.sites])
 
 
-def _buy_sell(site: ScenarioSite, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Buy and sell prices (USD/MWh) from the wholesale price, as traces.synthetic applies them."""
-    buy = price + site.buy_adder_usd_per_mwh
-    if site.sell_rule == "wholesale":
-        sell = price.copy()
-    elif site.sell_rule == "fraction":
-        sell = np.where(price > 0, price * site.sell_fraction, price)
-    else:
-        sell = np.full(len(price), site.sell_fixed_usd_per_mwh)
-    return buy, sell
 
 
 def _prices(
@@ -186,7 +175,7 @@ def _prices(
     for site in scenario.sites:
         column, ccy = by_zone[site.zone]
         usd = to_usd_per_mwh(frame.loc[index, column], ccy, rates).to_numpy()
-        site_buy, site_sell = _buy_sell(site, usd)
+        site_buy, site_sell = site.tariff_usd_per_mwh(usd)
         buy.append(site_buy)
         sell.append(site_sell)
     return np.column_stack(buy), np.column_stack(sell)
