@@ -89,22 +89,26 @@ class GreedyPolicy:
             return []
         horizon = len(grid_price)
         cum = np.vstack([np.zeros(grid_price.shape[1]), np.cumsum(grid_price, axis=0)])
-        windows: dict[int, np.ndarray] = {}  # duration -> cost per MW-per-GPU by [offset, site]
+        # duration -> (cost of starting now per site, cheapest start up to offset o per site);
+        # costs are USD per busy GPU for the whole run of the job.
+        costs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        gpus = obs.system.gpus
         starts = []
         for job in sorted(obs.pending, key=lambda j: (j.latest_start, j.job_id)):
             fits = free >= job.gpus
             if not fits.any():
                 continue
             d = min(job.duration_h, horizon)
-            window = windows.get(d)
-            if window is None:
-                window = windows[d] = (cum[d:] - cum[:-d]) * mw_per_gpu
-            now_cost = np.where(fits, window[0], np.inf)
+            if d not in costs:
+                window = (cum[d:] - cum[:-d]) * mw_per_gpu
+                costs[d] = (window[0], np.minimum.accumulate(window, axis=0))
+            now, cheapest_by = costs[d]
+            now_cost = np.where(fits, now, np.inf)
             site = int(np.argmin(now_cost))
             slack = job.latest_start - obs.t
             if slack > 0:
-                hosts = obs.system.gpus >= job.gpus
-                best_later = window[: min(slack, len(window) - 1) + 1, hosts].min()
+                reach = min(slack, len(cheapest_by) - 1)
+                best_later = cheapest_by[reach][gpus >= job.gpus].min()
                 if now_cost[site] - best_later > self.start_tolerance * abs(best_later) + 1e-9:
                     continue
             starts.append((job.job_id, site))
