@@ -33,6 +33,7 @@ from analysis.sweep import (
     param_columns,
     run_sweep,
 )
+from analysis.tables import KPI_LABELS
 
 REGRET = "regret_usd"
 BENEFIT = "total_benefit_usd"
@@ -233,24 +234,7 @@ def compare_policies(scenario: str | Path, policies: Sequence[str],
 
 
 # ---- terminal tables -------------------------------------------------------------------------
-_LABELS: dict[str, str] = {
-    "total_benefit_usd": "benefit USD",
-    "inference_revenue_usd": "inference USD",
-    "training_value_usd": "training USD",
-    "export_revenue_usd": "export USD",
-    "energy_cost_usd": "energy cost USD",
-    "carbon_cost_usd": "carbon cost USD",
-    "genset_cost_usd": "genset USD",
-    "degradation_cost_usd": "battery wear USD",
-    "unserved_penalty_usd": "unserved USD",
-    "shortfall_cost_usd": "shortfall USD",
-    "emissions_t": "emissions tCO2",
-    "served_share": "served share",
-    "jobs_on_time": "jobs on time",
-    "jobs_total": "jobs",
-    "gpu_utilisation": "GPU util",
-    REGRET: "regret vs oracle USD",
-}
+_LABELS: dict[str, str] = {**KPI_LABELS, REGRET: "regret vs oracle USD"}
 
 
 def format_value(kpi: str, value: float, signed: bool = False) -> str:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from analysis.kpis import KPI_TABLE_ORDER
 
-_LABELS: dict[str, str] = {
+KPI_LABELS: dict[str, str] = {
     "total_benefit_usd": "benefit USD",
     "inference_revenue_usd": "inference USD",
     "training_value_usd": "training USD",
@@ -38,5 +38,5 @@ def kpi_table(kpis: pd.DataFrame, columns: tuple[str, ...] = KPI_TABLE_ORDER) ->
             table[c] = table[c].map(lambda v: f"{v:,.1f}")
         else:
             table[c] = table[c].map(lambda v: f"{v:,.0f}")
-    table = table.rename(columns=_LABELS)
+    table = table.rename(columns=KPI_LABELS)
     return table.T.to_string()
