@@ -97,32 +97,30 @@ class LedgerBuffer:
     def inference_frame(self, index: pd.DatetimeIndex, regions: tuple[str, ...],
                         classes: tuple[str, ...]) -> pd.DataFrame:
         """Long table: hour, timestamp, region, class, then every inference column."""
-        hours, nr, nk = len(index), len(regions), len(classes)
-        frame = pd.DataFrame({
-            "hour": np.repeat(np.arange(hours), nr * nk),
-            "timestamp": np.repeat(index.to_numpy(), nr * nk),
-            "region": np.tile(np.repeat(np.array(regions, dtype=object), nk), hours),
-            "class": np.tile(np.array(classes, dtype=object), hours * nr),
-        })
-        for c in INFERENCE_COLUMNS:
-            frame[c] = self.inference[c].reshape(-1)
-        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
-        return frame
+        return _hourly_by_pair(index, ("region", regions), ("class", classes), self.inference)
 
     def routing_frame(self, index: pd.DatetimeIndex, regions: tuple[str, ...],
                       sites: tuple[str, ...]) -> pd.DataFrame:
         """Long table: hour, timestamp, region, site, then every routing column."""
-        hours, nr, ns = len(index), len(regions), len(sites)
-        frame = pd.DataFrame({
-            "hour": np.repeat(np.arange(hours), nr * ns),
-            "timestamp": np.repeat(index.to_numpy(), nr * ns),
-            "region": np.tile(np.repeat(np.array(regions, dtype=object), ns), hours),
-            "site": np.tile(np.array(sites, dtype=object), hours * nr),
-        })
-        for c in ROUTING_COLUMNS:
-            frame[c] = self.routing[c].reshape(-1)
-        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
-        return frame
+        return _hourly_by_pair(index, ("region", regions), ("site", sites), self.routing)
+
+
+def _hourly_by_pair(index: pd.DatetimeIndex, first: tuple[str, tuple[str, ...]],
+                    second: tuple[str, tuple[str, ...]],
+                    columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Long table of [hours, len(first), len(second)] arrays: one row per hour and pair."""
+    (name_a, labels_a), (name_b, labels_b) = first, second
+    hours, na, nb = len(index), len(labels_a), len(labels_b)
+    frame = pd.DataFrame({
+        "hour": np.repeat(np.arange(hours), na * nb),
+        "timestamp": np.repeat(index.to_numpy(), na * nb),
+        name_a: np.tile(np.repeat(np.array(labels_a, dtype=object), nb), hours),
+        name_b: np.tile(np.array(labels_b, dtype=object), hours * na),
+    })
+    for c, values in columns.items():
+        frame[c] = values.reshape(-1)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    return frame
 
 
 def frame_digest(*frames: pd.DataFrame) -> str:
