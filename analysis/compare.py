@@ -195,12 +195,14 @@ def summarize(table: pd.DataFrame, *, baseline: str | None = None, oracle: str =
 def comparison_spec(scenario: str | Path, policies: Sequence[str],
                     seeds: Sequence[int] | None = None, *, forecast: str | None = None,
                     check: bool = True, save_runs: bool = False,
-                    policy_options: dict[str, dict[str, Any]] | None = None) -> SweepSpec:
-    """The sweep (no axes) that a comparison runs."""
+                    policy_options: dict[str, dict[str, Any]] | None = None,
+                    updates: dict[str, Any] | None = None) -> SweepSpec:
+    """The sweep (no axes) that a comparison runs; ``updates`` are fixed dotted-path changes
+    of the scenario (e.g. ``{"hours": 48}``)."""
     return SweepSpec(name=f"compare-{Path(str(scenario)).stem}", scenario=str(scenario),
                      policies=list(policies), seeds=None if seeds is None else list(seeds),
                      forecast=forecast, check=check, save_runs=save_runs,
-                     policy_options=policy_options or {})
+                     policy_options=policy_options or {}, set=updates or {})
 
 
 def run_comparison(scenario: str | Path, policies: Sequence[str],

@@ -64,3 +64,15 @@ def test_scenario_commands() -> None:
     assert json.loads(shown.stdout)["hours"] == 24
     valid = gridshift("scenario", "validate", "default", "--traces")
     assert valid.returncode == 0 and valid.stdout.splitlines()[-1].startswith("ok: default")
+
+
+def test_start_and_days_override_the_scenario(tmp_path) -> None:
+    done = gridshift("run", "paper-3site", "--policy", "fifo", "--start", "2022-07-01",
+                     "--days", "0.5", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    run = read_run(next(tmp_path.iterdir()))
+    assert run["ledger"]["hour"].max() == 11
+    assert run["ledger"]["timestamp"].iloc[0] == pd.Timestamp("2022-07-01T00:00:00Z")
+    bad = gridshift("compare", "paper-3site", "--policies", "fifo", "--days", "0.3")
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "error: --days: 0.3 is not a positive whole number of hours"

@@ -25,6 +25,8 @@ from analysis.sweep import (
     run_tasks,
     value_label,
 )
+from gridshift.overrides import DaysOpt, FillOpt, scenario_overrides
+from gridshift.overrides import StartOpt as RunStartOpt
 
 ScenarioArg = Annotated[str, typer.Argument(help="built-in name or a TOML/YAML scenario file")]
 PoliciesOpt = Annotated[str | None, typer.Option(
@@ -112,12 +114,16 @@ def compare(
     check: CheckOpt = True,
     retry_failed: RetryOpt = False,
     data_dir: DataOpt = None,
+    start: RunStartOpt = None,
+    days: DaysOpt = None,
+    fill: FillOpt = None,
 ) -> None:
     """Run policies x seeds in parallel; print each KPI's mean and confidence interval across
     seeds, the change against a baseline policy and the regret against the oracle."""
     names = _names(policies) or []
     plan = plan_sweep(comparison_spec(scenario, names, parse_seeds(seeds), forecast=forecast,
-                                      check=check, save_runs=out is not None),
+                                      check=check, save_runs=out is not None,
+                                      updates=scenario_overrides(start, days, fill)),
                       data_dir=data_dir)
     with _executor(workers, start_method, dask, dask_local, len(plan.tasks)) as executor:
         typer.echo(f"{len(plan.tasks)} runs on {executor.describe()}", err=True)
