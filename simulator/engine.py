@@ -109,7 +109,6 @@ class Simulation:
         ]
         self._next_release = 0
         self._priority = sys_.class_priority
-        self._marg_inv = None
 
     # ---- the clock -------------------------------------------------------------------------
     def run(self) -> RunResult:
