@@ -6,9 +6,12 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from simulator.scenario import Scenario, parse_scenario
+from traces.synthetic import generate
+from traces.traceset import TraceSet
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -49,6 +52,38 @@ def tiny_dict(**updates: Any) -> dict[str, Any]:
     data = copy.deepcopy(TINY)
     data.update(updates)
     return data
+
+
+def one_site(hours: int = 8, jobs: list | None = None, history_hours: int = 24,
+             **site: Any) -> Scenario:
+    """One 10-GPU site (PUE 1.2 flat), one region sending 3,600 one-GPU-second requests an
+    hour, one class; ``site`` overrides site fields."""
+    data = tiny_dict(hours=hours)
+    data["sites"] = [{"name": "a", "zone": "GB", "latitude": 51.5, "longitude": 0.0,
+                      "gpus": 10, "idle_kw_per_gpu": 0.2, "busy_kw_per_gpu": 1.0,
+                      "pue": {"base": 1.2, "slope_per_c": 0.0, "max": 1.2},
+                      "import_cap_mw": 1.0, **site}]
+    data["regions"] = [{"name": "r", "latitude": 51.5, "longitude": 0.0,
+                        "requests_per_hour": 3600}]
+    data["classes"] = [{"name": "c", "slo_ms": 50, "gpu_seconds_per_request": 1.0,
+                        "revenue_usd_per_request": 0.01,
+                        "unserved_penalty_usd_per_request": 0.02, "share": 1.0}]
+    data["jobs"] = {"jobs": jobs or []}
+    data["traces"] = {"history_hours": history_hours}
+    return parse_scenario(data)
+
+
+def constant_traces(scenario: Scenario, **signals: float) -> TraceSet:
+    """Traces of a one-site scenario with every signal constant (defaults below) and 3,600
+    requests an hour; the jobs are the scenario's."""
+    base = generate(scenario)
+    n = len(base.index)
+    values = {"buy_price": 100.0, "sell_price": 40.0, "carbon": 400.0, "pv_cf": 0.0,
+              "wind_cf": 0.0, "temperature": 15.0, **signals}
+    return TraceSet(index=base.index, history_hours=base.history_hours, sites=base.sites,
+                    regions=base.regions, classes=base.classes,
+                    site_signals={k: np.full((n, 1), float(v)) for k, v in values.items()},
+                    demand=np.full((n, 1, 1), 3600.0), jobs=base.jobs, notes={})
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from policies.base import Decision
 from simulator.invariants import check_invariants
 from simulator.ledger import frame_digest
 from simulator.scenario import load_scenario, parse_scenario
-from tests.conftest import tiny_dict
+from tests.conftest import constant_traces, one_site, tiny_dict
 from tests.helpers import ChaosPolicy, ScriptedPolicy
 from traces.files import write_traceset
 
@@ -65,31 +65,12 @@ def test_books_stay_right_under_greedy(scenario) -> None:
 
 
 def _constant_scenario(tmp_path, **site_updates):
-    """One site, one region, one class; traces written to files with constant values."""
-    data = tiny_dict(hours=24)
-    data["sites"] = [{"name": "a", "zone": "GB", "latitude": 51.5, "longitude": 0.0,
-                      "gpus": 10, "idle_kw_per_gpu": 0.2, "busy_kw_per_gpu": 1.0,
-                      "pue": {"base": 1.2, "slope_per_c": 0.0, "max": 1.2},
-                      "import_cap_mw": 1.0, **site_updates}]
-    data["regions"] = [{"name": "r", "latitude": 51.5, "longitude": 0.0,
-                        "requests_per_hour": 3600}]
-    data["classes"] = [{"name": "c", "slo_ms": 50, "gpu_seconds_per_request": 1.0,
-                        "revenue_usd_per_request": 0.01,
-                        "unserved_penalty_usd_per_request": 0.02, "share": 1.0}]
-    data["jobs"] = {"jobs": [{"job_id": 0, "release_hour": 2, "gpus": 4, "duration_h": 3,
-                              "deadline_hour": 10, "value_usd": 50.0}]}
-    scenario = parse_scenario(data)
-    n = 24 + 48
-    from traces.synthetic import generate
-
-    base = generate(scenario)
-    signals = {"buy_price": 100.0, "sell_price": 40.0, "carbon": 400.0, "pv_cf": 0.5,
-               "wind_cf": 0.0, "temperature": 15.0}
-    traces = type(base)(
-        index=base.index, history_hours=48, sites=base.sites, regions=base.regions,
-        classes=base.classes, site_signals={k: np.full((n, 1), v) for k, v in signals.items()},
-        demand=np.full((n, 1, 1), 3600.0), jobs=base.jobs, notes={})
-    folder = write_traceset(traces, tmp_path / "traces")
+    """One site, one region, one class, a 4-GPU job in hours 2-4; constant traces (PV cf 0.5)
+    written to a trace folder and read back."""
+    jobs = [{"job_id": 0, "release_hour": 2, "gpus": 4, "duration_h": 3, "deadline_hour": 10,
+             "value_usd": 50.0}]
+    scenario = one_site(hours=24, jobs=jobs, history_hours=48, **site_updates)
+    folder = write_traceset(constant_traces(scenario, pv_cf=0.5), tmp_path / "traces")
     return scenario.with_updates({"traces": {"kind": "files", "path": str(folder),
                                              "history_hours": 48}})
 

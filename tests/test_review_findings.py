@@ -17,7 +17,7 @@ from policies.base import Decision
 from policies.greedy import GreedyPolicy
 from simulator.invariants import check_invariants
 from simulator.scenario import parse_scenario
-from tests.conftest import tiny_dict
+from tests.conftest import constant_traces, one_site, tiny_dict
 from tests.helpers import ScriptedPolicy
 from traces.errors import TraceError
 from traces.files import load_traceset, write_traceset
@@ -26,38 +26,11 @@ from traces.traceset import TraceSet
 
 
 # ---- small builders ------------------------------------------------------------------------
-def _one_site(hours: int = 8, jobs: list | None = None, **site) -> object:
-    data = tiny_dict(hours=hours)
-    data["sites"] = [{"name": "a", "zone": "GB", "latitude": 51.5, "longitude": 0.0,
-                      "gpus": 10, "idle_kw_per_gpu": 0.2, "busy_kw_per_gpu": 1.0,
-                      "pue": {"base": 1.2, "slope_per_c": 0.0, "max": 1.2},
-                      "import_cap_mw": 1.0, **site}]
-    data["regions"] = [{"name": "r", "latitude": 51.5, "longitude": 0.0,
-                        "requests_per_hour": 3600}]
-    data["classes"] = [{"name": "c", "slo_ms": 50, "gpu_seconds_per_request": 1.0,
-                        "revenue_usd_per_request": 0.01,
-                        "unserved_penalty_usd_per_request": 0.02, "share": 1.0}]
-    data["jobs"] = {"jobs": jobs or []}
-    data["traces"] = {"history_hours": 24}
-    return parse_scenario(data)
-
-
-def _constant_traces(scenario, **signals) -> TraceSet:
-    base = generate(scenario)
-    n = len(base.index)
-    values = {"buy_price": 100.0, "sell_price": 40.0, "carbon": 400.0, "pv_cf": 0.0,
-              "wind_cf": 0.0, "temperature": 15.0, **signals}
-    return TraceSet(index=base.index, history_hours=base.history_hours, sites=base.sites,
-                    regions=base.regions, classes=base.classes,
-                    site_signals={k: np.full((n, 1), float(v)) for k, v in values.items()},
-                    demand=np.full((n, 1, 1), 3600.0), jobs=base.jobs, notes={})
-
-
 def _trace_folder(tmp_path):
     jobs = [{"job_id": 0, "release_hour": 1, "gpus": 4, "duration_h": 2, "deadline_hour": 7,
              "value_usd": 100.0}]
-    scenario = _one_site(hours=8, jobs=jobs)
-    traces = _constant_traces(scenario)
+    scenario = one_site(hours=8, jobs=jobs)
+    traces = constant_traces(scenario)
     folder = write_traceset(traces, tmp_path / "traces")
     return scenario, traces, folder
 
@@ -119,8 +92,8 @@ def test_bad_number_error_names_the_file_row_when_other_sites_precede(tmp_path) 
 
 # ---- simulator/invariants.py: NaN passes every check ----------------------------------------
 def test_invariants_flag_nan_in_the_books() -> None:
-    scenario = _one_site(hours=6)
-    result = simulate(scenario, "fifo", traces=_constant_traces(scenario)).result
+    scenario = one_site(hours=6)
+    result = simulate(scenario, "fifo", traces=constant_traces(scenario)).result
     assert check_invariants(result) == []
     result.ledger.loc[0, "import_mw"] = np.nan  # energy balance can no longer close
     assert check_invariants(result) != []
@@ -128,8 +101,8 @@ def test_invariants_flag_nan_in_the_books() -> None:
 
 # ---- no-peek: a history view carries the whole realized series -----------------------------
 def test_observation_history_does_not_expose_the_future() -> None:
-    scenario = _one_site(hours=4)
-    traces = _constant_traces(scenario)
+    scenario = one_site(hours=4)
+    traces = constant_traces(scenario)
     leaks = []
 
     def script(obs):
@@ -154,7 +127,7 @@ def test_forecaster_history_does_not_expose_the_future(monkeypatch) -> None:
             return np.repeat(history[-1:], horizon, axis=0)
 
     monkeypatch.setitem(fc.FORECASTERS, "persistence", lambda *args, **kwargs: Spy())
-    traces = _constant_traces(_one_site(hours=4))
+    traces = constant_traces(one_site(hours=4))
     provider = fc.ForecastProvider(traces, {"*": "persistence"})
     provider.forecast("carbon", 2, 3)
     assert seen and not any(seen), "a forecaster's history.base holds rows at/after its issue"
@@ -164,8 +137,8 @@ def test_forecaster_history_does_not_expose_the_future(monkeypatch) -> None:
 def test_greedy_starts_now_when_now_is_cheapest_at_negative_prices() -> None:
     jobs = [{"job_id": 0, "release_hour": 0, "gpus": 4, "duration_h": 2, "deadline_hour": 10,
              "value_usd": 10.0}]
-    scenario = _one_site(hours=12, jobs=jobs)
-    flat_negative = _constant_traces(scenario, buy_price=-100.0, sell_price=-100.0, carbon=0.0)
+    scenario = one_site(hours=12, jobs=jobs)
+    flat_negative = constant_traces(scenario, buy_price=-100.0, sell_price=-100.0, carbon=0.0)
     jobs_out = simulate(scenario, GreedyPolicy(), traces=flat_negative).result.jobs
     # Every start is equally cheap, so "now is within 3 % of the cheapest" holds at hour 0.
     assert jobs_out.loc[0, "start_hour"] == 0
@@ -175,9 +148,9 @@ def test_greedy_starts_now_when_now_is_cheapest_at_negative_prices() -> None:
 def test_job_with_deadline_at_run_end_is_expired_not_pending() -> None:
     jobs = [{"job_id": 0, "release_hour": 0, "gpus": 4, "duration_h": 2, "deadline_hour": 6,
              "value_usd": 10.0}]
-    scenario = _one_site(hours=6, jobs=jobs)
+    scenario = one_site(hours=6, jobs=jobs)
     out = simulate(scenario, ScriptedPolicy(lambda obs: Decision()),
-                   traces=_constant_traces(scenario)).result.jobs
+                   traces=constant_traces(scenario)).result.jobs
     # Same rule the engine applies every hour: deadline_hour <= t -> expired (here t = 6).
     assert out.loc[0, "status"] == "expired"
 
@@ -185,8 +158,8 @@ def test_job_with_deadline_at_run_end_is_expired_not_pending() -> None:
 # ---- analysis/results.py: the "atomic" write -------------------------------------------------
 @pytest.fixture
 def finished_run():
-    scenario = _one_site(hours=3)
-    return simulate(scenario, "fifo", traces=_constant_traces(scenario))
+    scenario = one_site(hours=3)
+    return simulate(scenario, "fifo", traces=constant_traces(scenario))
 
 
 def test_write_run_keeps_the_previous_run_if_the_rename_fails(tmp_path, monkeypatch,
@@ -225,8 +198,8 @@ def test_write_run_keeps_the_routing_table(tmp_path, finished_run) -> None:
 
 # ---- gridshift/api.py: run key ignores a policy object's configuration -----------------------
 def test_differently_configured_policy_objects_get_different_run_folders(tmp_path) -> None:
-    scenario = _one_site(hours=4)
-    traces = _constant_traces(scenario)
+    scenario = one_site(hours=4)
+    traces = constant_traces(scenario)
     a = api_run(scenario, GreedyPolicy(shadow_carbon_usd_per_t=0.0), traces=traces,
                 out_dir=tmp_path)
     b = api_run(scenario, GreedyPolicy(shadow_carbon_usd_per_t=1000.0, start_tolerance=0.5),
