@@ -15,6 +15,7 @@ Layout of one run folder::
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -36,13 +37,19 @@ PACKAGES = ("gridshift", "simpy", "pyomo", "highspy", "numpy", "pandas")
 
 def package_versions() -> dict[str, str]:
     """Installed versions of GridShift and the libraries that shape its numbers."""
-    out = {}
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> tuple[tuple[str, str], ...]:
+    """Looked up once per process: every run key and run folder needs them."""
+    out = []
     for name in PACKAGES:
         try:
-            out[name] = metadata.version(name)
+            out.append((name, metadata.version(name)))
         except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+            out.append((name, "not installed"))
+    return tuple(out)
 
 
 def git_commit() -> str | None:
