@@ -143,7 +143,6 @@ def simulate(
         raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
     result = Simulation(system, traces, policy_obj, provider, progress=progress,
                         foresee_jobs=foresight).run()
-    result.extras.update(provider.artifacts())
     if check:
         assert_invariants(result)
     kpis = compute_kpis(result)

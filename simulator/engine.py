@@ -442,4 +442,5 @@ class Simulation:
             meta={"policy": self.policy.name, "hours": self.hours, "wall_s": wall_s},
             routing=self.book.routing_frame(index, self.system.region_names,
                                             self.system.site_names),
+            extras=self.forecasts.artifacts(),
         )
