@@ -33,9 +33,9 @@ from matplotlib.figure import Figure
 
 from optimizers.bregman import project_simplex
 from simulator.scenario import Scenario, load_scenario, parse_scenario
+from simulator.traceset import SIGNAL_UNITS, TraceSet
 from traces.correction import ErrorAccumulator, OnlineCorrector, ScoreEvent, error_metrics
 from traces.forecast import CORRECTIONS, ForecastSettings, make_forecaster
-from traces.traceset import SIGNAL_UNITS, TraceSet
 
 REPORT_BUCKETS_H: tuple[int, ...] = (1, 6, 12, 24)
 """Reported lead buckets (upper edges, hours ahead): 1 h, 2-6 h, 7-12 h, 13-24 h."""

@@ -21,12 +21,12 @@ from analysis.results import git_commit, package_versions, to_jsonable, write_ru
 from policies.base import Policy
 from policies.registry import make_policy, needs_perfect_foresight
 from simulator.engine import RunResult, Simulation
+from simulator.errors import ScenarioError
 from simulator.invariants import assert_invariants
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import build_system
-from traces.errors import ScenarioError
+from simulator.traceset import TraceSet
 from traces.forecast import ForecastProvider, methods_from_config, settings_from_config
-from traces.traceset import TraceSet
 
 DEFAULT_RESULTS_DIR = Path("results")
 

@@ -23,8 +23,8 @@ from tqdm.auto import tqdm
 from policies.base import Decision, Observation, PendingJob, Policy, RunningJob
 from simulator.ledger import BENEFIT_PARTS, LedgerBuffer
 from simulator.system import SystemModel
+from simulator.traceset import TraceSet
 from traces.forecast import ForecastProvider
-from traces.traceset import TraceSet
 
 SECONDS_PER_HOUR = 3600.0
 TOL = 1e-9

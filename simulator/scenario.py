@@ -1,7 +1,7 @@
 """Scenario: the typed, validated description of one study (sites, users, workload, economics).
 
 A scenario loads from TOML or YAML, or is built in Python. Validation errors become one
-:class:`~traces.errors.ScenarioError` line naming the field, e.g.
+:class:`~simulator.errors.ScenarioError` line naming the field, e.g.
 ``scenario 'x': sites.0.gpus: Input should be greater than 0``.
 
 Units: power MW (per-GPU power in kW, as datasheets give it), energy MWh, money USD,
@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from traces.errors import ScenarioError
+from simulator.errors import ScenarioError
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]

@@ -9,9 +9,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from simulator.traceset import SIGNALS
 from traces.forecast import FORECASTERS, ForecastProvider
 from traces.synthetic import generate
-from traces.traceset import SIGNALS
 
 
 def _poisoned(traces, from_row: int):

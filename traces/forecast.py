@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulator.traceset import SIGNALS, TraceSet
 from traces.correction import (
     MIRROR_MAPS,
     CorrectionSettings,
@@ -34,7 +35,6 @@ from traces.forecasters import (
     SeasonalNaiveForecaster,
 )
 from traces.job_forecast import JobArrivalForecast, JobArrivalForecaster
-from traces.traceset import SIGNALS, TraceSet
 
 if TYPE_CHECKING:
     from simulator.scenario import ForecastConfig
