@@ -313,7 +313,7 @@ def decision_value(scenario: str | Scenario, policy: str, seeds: Sequence[int],
     """Total benefit (USD) of ``policy`` with raw, corrected and perfect forecasts per seed
     (same scenario and traces for all three), and the share of the raw-to-perfect benefit gap
     each correction closes. ``raw`` also names the uncorrected forecaster of every signal."""
-    from gridshift.api import build_traces, simulate
+    from analysis.runs import build_traces, simulate
 
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     variants = {raw: {"forecast.method": raw, "forecast.correction": "none"},

@@ -300,7 +300,8 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        if self.start.tzinfo is None or self.start.utcoffset().total_seconds() != 0:
+        offset = self.start.utcoffset()
+        if offset is None or offset.total_seconds() != 0:
             raise ValueError("start: must be a UTC timestamp (e.g. 2022-06-01T00:00:00Z)")
         if self.start.minute or self.start.second or self.start.microsecond:
             raise ValueError("start: must be an hour start")

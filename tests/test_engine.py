@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridshift.api import simulate
-from policies.base import Decision
+from simulator.contracts import Decision
 from simulator.invariants import check_invariants
 from simulator.ledger import frame_digest
 from simulator.scenario import load_scenario, parse_scenario

@@ -13,8 +13,8 @@ import pytest
 import analysis.results as results
 from gridshift.api import run as api_run
 from gridshift.api import simulate
-from policies.base import Decision
 from policies.greedy import GreedyPolicy
+from simulator.contracts import Decision
 from simulator.errors import TraceError
 from simulator.invariants import check_invariants
 from simulator.scenario import parse_scenario

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policies.base import Observation, PendingJob, RunningJob
+from simulator.contracts import Observation, PendingJob, RunningJob
 from simulator.system import SystemModel
 from simulator.traceset import SITE_SIGNALS, TraceSet
 
