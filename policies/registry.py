@@ -1,13 +1,12 @@
 """Policies by name, for the CLI, sweeps and the Python API.
 
-The registry imports the policies it names; no policy module knows the registry. The MILP
-family is imported on first use, since Pyomo takes most of a second to import.
+The registry imports the policies it names; no policy module imports the registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 from policies.fifo import FifoPolicy
@@ -15,36 +14,51 @@ from policies.greedy import GreedyPolicy
 from simulator.contracts import Policy
 
 PolicyFactory = Callable[..., Policy]
+_REGISTRY: dict[str, PolicyFactory] = {
+    "fifo": FifoPolicy,
+    "greedy": GreedyPolicy,
+}
+# Policies that must see the realized future (they override the scenario's forecasts).
+PERFECT_FORESIGHT: set[str] = set()
 
 
-@cache
-def _registry() -> dict[str, PolicyFactory]:
-    from policies.milp import SWITCHES, MilpPolicy, OraclePolicy
-
-    factories: dict[str, PolicyFactory] = {"fifo": FifoPolicy, "greedy": GreedyPolicy}
-    for name, switches in SWITCHES.items():
-        factories[name] = partial(MilpPolicy, name=name, switches=switches)
-    factories["oracle"] = OraclePolicy
-    return factories
+def register(name: str, factory: PolicyFactory, perfect_foresight: bool = False) -> None:
+    """Make a policy available by name (later registrations replace earlier ones)."""
+    _REGISTRY[name] = factory
+    if perfect_foresight:
+        PERFECT_FORESIGHT.add(name)
 
 
 def policy_names() -> list[str]:
     """Every registered policy name."""
-    return sorted(_registry())
+    _load_optional()
+    return sorted(_REGISTRY)
 
 
 def make_policy(name: str, **options: Any) -> Policy:
     """A fresh policy instance; unknown names raise ValueError listing the known ones."""
+    _load_optional()
     try:
-        factory = _registry()[name]
+        factory = _REGISTRY[name]
     except KeyError:
         raise ValueError(
-            f"unknown policy '{name}' (known: {', '.join(policy_names())})"
+            f"unknown policy '{name}' (known: {', '.join(sorted(_REGISTRY))})"
         ) from None
     return factory(**options)
 
 
 def needs_perfect_foresight(name: str) -> bool:
-    """True for policies (the oracle) that are defined by seeing the future: their class says
-    ``perfect_foresight = True`` (they override the scenario's forecasts)."""
-    return bool(getattr(_registry().get(name), "perfect_foresight", False))
+    """True for policies (the oracle) that are defined by seeing the future."""
+    _load_optional()
+    return name in PERFECT_FORESIGHT
+
+
+def _load_optional() -> None:
+    """Register the MILP family on first use (Pyomo takes most of a second to import)."""
+    if "oracle" in _REGISTRY:
+        return
+    from policies.milp import SWITCHES, MilpPolicy, OraclePolicy
+
+    for name, switches in SWITCHES.items():
+        register(name, partial(MilpPolicy, name=name, switches=switches))
+    register("oracle", OraclePolicy, perfect_foresight=True)
