@@ -11,7 +11,7 @@ latency ms, carbon intensity gCO2/kWh (= kg/MWh), emissions tCO2, time in UTC ho
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -300,8 +300,7 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        offset = self.start.utcoffset()
-        if offset is None or offset.total_seconds() != 0:
+        if self.start.utcoffset() != timedelta(0):  # None for a naive timestamp
             raise ValueError("start: must be a UTC timestamp (e.g. 2022-06-01T00:00:00Z)")
         if self.start.minute or self.start.second or self.start.microsecond:
             raise ValueError("start: must be an hour start")
