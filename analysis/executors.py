@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import TypeVar
 
-from traces.errors import GridShiftError
+from simulator.errors import GridShiftError
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -33,9 +33,9 @@ from matplotlib.figure import Figure
 
 from optimizers.bregman import project_simplex
 from simulator.scenario import Scenario, load_scenario, parse_scenario
+from simulator.traceset import SIGNAL_UNITS, TraceSet
 from traces.correction import ErrorAccumulator, OnlineCorrector, ScoreEvent, error_metrics
 from traces.forecast import CORRECTIONS, ForecastSettings, make_forecaster
-from traces.traceset import SIGNAL_UNITS, TraceSet
 
 REPORT_BUCKETS_H: tuple[int, ...] = (1, 6, 12, 24)
 """Reported lead buckets (upper edges, hours ahead): 1 h, 2-6 h, 7-12 h, 13-24 h."""
@@ -313,7 +313,7 @@ def decision_value(scenario: str | Scenario, policy: str, seeds: Sequence[int],
     """Total benefit (USD) of ``policy`` with raw, corrected and perfect forecasts per seed
     (same scenario and traces for all three), and the share of the raw-to-perfect benefit gap
     each correction closes. ``raw`` also names the uncorrected forecaster of every signal."""
-    from gridshift.api import build_traces, simulate
+    from analysis.runs import build_traces, simulate
 
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     variants = {raw: {"forecast.method": raw, "forecast.correction": "none"},

@@ -34,7 +34,7 @@ from analysis.compare import (
 )
 from analysis.results import read_run
 from analysis.sweep import BOOKS_DIR, RECORDS_DIR, SWEEP_FILE, load_table, param_columns
-from traces.errors import GridShiftError
+from simulator.errors import GridShiftError
 
 _CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;

@@ -69,10 +69,10 @@ from tqdm.auto import tqdm
 
 from analysis.executors import Executor, SerialExecutor
 from analysis.results import package_versions, to_jsonable, write_run
-from gridshift.api import scenario_key, simulate
+from analysis.runs import scenario_key, simulate
 from policies.registry import policy_names
+from simulator.errors import GridShiftError
 from simulator.scenario import Scenario, load_scenario, parse_scenario
-from traces.errors import GridShiftError
 
 RECORDS_DIR = "runs"
 BOOKS_DIR = "books"

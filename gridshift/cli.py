@@ -18,9 +18,9 @@ from analysis.tables import kpi_table
 from gridshift import api, commands
 from gridshift.overrides import DataOpt, DaysOpt, FillOpt, StartOpt, resolve_scenario
 from policies.registry import policy_names
+from simulator.errors import GridShiftError
 from simulator.invariants import InvariantError
 from simulator.scenario import builtin_names, load_scenario
-from traces.errors import GridShiftError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Carbon-aware compute-power scheduling of AI data centers with microgrids.")

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from simulator.errors import ScenarioError
 from simulator.scenario import Scenario, load_scenario
-from traces.errors import ScenarioError
 
 StartOpt = Annotated[str | None, typer.Option(
     help="first simulated hour, UTC: a date (2022-06-01) or ISO time (2022-06-01T06:00Z)")]

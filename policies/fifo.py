@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from policies.base import Decision, Observation
+from simulator.contracts import Decision, Observation
 from simulator.system import SystemModel
 
 

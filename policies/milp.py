@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,10 +34,9 @@ from optimizers.milp.model import JointModel, Plan
 from optimizers.milp.objective import DEFAULT_BUDGET_PENALTY_USD_PER_T
 from optimizers.milp.sets import Switches
 from optimizers.milp.solve import SolverOptions
-from policies.base import Decision, Observation
 from policies.fifo import fifo_starts, nearest_site_routing
 from policies.greedy import GreedyPolicy
-from policies.registry import register
+from simulator.contracts import Decision, Observation
 from simulator.system import SystemModel
 
 SWITCHES: dict[str, Switches] = {
@@ -259,7 +257,7 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
     battery = plan.ch[slot] - plan.dis[slot] if switches.battery else None
     genset = plan.gen[slot] if switches.genset else None
     stats = plan.stats
-    diagnostics = {
+    diagnostics: dict[str, float | int | str] = {
         "solve_s": stats.solve_s,
         "build_s": plan.build_s,
         "mip_gap": stats.gap,
@@ -276,9 +274,5 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
     return Decision(starts=starts, routing=routing, battery_mw=battery, genset_mw=genset,
                     diagnostics=diagnostics)
 
-
-for _name, _switches in SWITCHES.items():
-    register(_name, partial(MilpPolicy, name=_name, switches=_switches))
-register("oracle", OraclePolicy, perfect_foresight=True)
 
 __all__ = ["SWITCHES", "MilpPolicy", "OraclePolicy", "PlanRecord", "decision_from_plan"]

@@ -1,13 +1,17 @@
-"""Policies by name, for the CLI, sweeps and the Python API."""
+"""Policies by name, for the CLI, sweeps and the Python API.
+
+The registry imports the policies it names; no policy module imports the registry.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from policies.base import Policy
 from policies.fifo import FifoPolicy
 from policies.greedy import GreedyPolicy
+from simulator.contracts import Policy
 
 PolicyFactory = Callable[..., Policy]
 _REGISTRY: dict[str, PolicyFactory] = {
@@ -50,9 +54,11 @@ def needs_perfect_foresight(name: str) -> bool:
 
 
 def _load_optional() -> None:
-    """Import policy modules that register themselves (the MILP family)."""
-    try:
-        import policies.milp  # noqa: F401
-    except ModuleNotFoundError as err:
-        if err.name != "policies.milp":
-            raise
+    """Register the MILP family on first use (Pyomo takes most of a second to import)."""
+    if "oracle" in _REGISTRY:
+        return
+    from policies.milp import SWITCHES, MilpPolicy, OraclePolicy
+
+    for name, switches in SWITCHES.items():
+        register(name, partial(MilpPolicy, name=name, switches=switches))
+    register("oracle", OraclePolicy, perfect_foresight=True)

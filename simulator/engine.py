@@ -20,11 +20,17 @@ import pandas as pd
 import simpy
 from tqdm.auto import tqdm
 
-from policies.base import Decision, Observation, PendingJob, Policy, RunningJob
+from simulator.contracts import (
+    Decision,
+    ForecastSource,
+    Observation,
+    PendingJob,
+    Policy,
+    RunningJob,
+)
 from simulator.ledger import BENEFIT_PARTS, LedgerBuffer
 from simulator.system import SystemModel
-from traces.forecast import ForecastProvider
-from traces.traceset import TraceSet
+from simulator.traceset import TraceSet
 
 SECONDS_PER_HOUR = 3600.0
 TOL = 1e-9
@@ -71,7 +77,7 @@ class Simulation:
         system: SystemModel,
         traces: TraceSet,
         policy: Policy,
-        forecasts: ForecastProvider,
+        forecasts: ForecastSource,
         progress: bool = False,
         foresee_jobs: bool = False,
     ) -> None:

@@ -1,7 +1,7 @@
 """Scenario: the typed, validated description of one study (sites, users, workload, economics).
 
 A scenario loads from TOML or YAML, or is built in Python. Validation errors become one
-:class:`~traces.errors.ScenarioError` line naming the field, e.g.
+:class:`~simulator.errors.ScenarioError` line naming the field, e.g.
 ``scenario 'x': sites.0.gpus: Input should be greater than 0``.
 
 Units: power MW (per-GPU power in kW, as datasheets give it), energy MWh, money USD,
@@ -11,7 +11,7 @@ latency ms, carbon intensity gCO2/kWh (= kg/MWh), emissions tCO2, time in UTC ho
 from __future__ import annotations
 
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from traces.errors import ScenarioError
+from simulator.errors import ScenarioError
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -300,7 +300,7 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        if self.start.tzinfo is None or self.start.utcoffset().total_seconds() != 0:
+        if self.start.utcoffset() != timedelta(0):  # None for a naive timestamp
             raise ValueError("start: must be a UTC timestamp (e.g. 2022-06-01T00:00:00Z)")
         if self.start.minute or self.start.second or self.start.microsecond:
             raise ValueError("start: must be an hour start")

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from simulator.scenario import Scenario, parse_scenario
+from simulator.traceset import TraceSet
 from traces.synthetic import generate
-from traces.traceset import TraceSet
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

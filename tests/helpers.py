@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from policies.base import Decision, Observation
+from simulator.contracts import Decision, Observation
 from simulator.system import SystemModel
 
 

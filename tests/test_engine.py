@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gridshift.api import simulate
-from policies.base import Decision
+from simulator.contracts import Decision
 from simulator.invariants import check_invariants
 from simulator.ledger import frame_digest
 from simulator.scenario import load_scenario, parse_scenario
@@ -168,3 +168,13 @@ def test_ledger_timestamps_are_utc_hour_starts(tiny) -> None:
     assert str(led["timestamp"].dt.tz) == "UTC"
     assert led["timestamp"].iloc[0] == pd.Timestamp("2022-06-01T00:00:00Z")
     assert (led["timestamp"].dt.minute == 0).all()
+
+
+def test_job_with_deadline_at_run_end_is_expired_not_pending() -> None:
+    jobs = [{"job_id": 0, "release_hour": 0, "gpus": 4, "duration_h": 2, "deadline_hour": 6,
+             "value_usd": 10.0}]
+    scenario = one_site(hours=6, jobs=jobs)
+    out = simulate(scenario, ScriptedPolicy(lambda obs: Decision()),
+                   traces=constant_traces(scenario)).result.jobs
+    # Same rule the engine applies every hour: deadline_hour <= t -> expired (here t = 6).
+    assert out.loc[0, "status"] == "expired"

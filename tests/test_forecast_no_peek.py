@@ -1,6 +1,7 @@
 """No forecaster can read a value at or after its issue time: poisoning the future of a trace
 leaves every forecast unchanged (except those handed the truth, perfect and noisy-perfect,
-which must change)."""
+which must change), and no history array handed to a forecaster or a policy is a view of the
+whole series."""
 
 from __future__ import annotations
 
@@ -9,9 +10,14 @@ import dataclasses
 import numpy as np
 import pytest
 
+from gridshift.api import simulate
+from simulator.contracts import Decision
+from simulator.traceset import SIGNALS
+from tests.conftest import constant_traces, one_site
+from tests.helpers import ScriptedPolicy
+from traces import forecast as fc
 from traces.forecast import FORECASTERS, ForecastProvider
 from traces.synthetic import generate
-from traces.traceset import SIGNALS
 
 
 def _poisoned(traces, from_row: int):
@@ -61,3 +67,45 @@ def test_unknown_method_or_signal() -> None:
         make_forecaster("psychic", np.zeros((3, 1)))
     with pytest.raises(ValueError, match="unknown signals \\['price'\\]"):
         methods_from_config("perfect", {"price": "perfect"})
+
+
+# ---- no array handed out is a view that reaches the future --------------------------------
+def _reaches_rows(array: np.ndarray, rows: int) -> bool:
+    """True if ``array`` or any array it is a view of has more than ``rows`` rows."""
+    a = array
+    while isinstance(a, np.ndarray):
+        if a.ndim and a.shape[0] > rows:
+            return True
+        a = a.base
+    return False
+
+
+def test_observation_history_does_not_expose_the_future() -> None:
+    scenario = one_site(hours=4)
+    traces = constant_traces(scenario)
+    leaks = []
+
+    def script(obs):
+        h = obs.history("carbon")
+        leaks.append(_reaches_rows(h, len(h)))
+        return Decision()
+
+    simulate(scenario, ScriptedPolicy(script), traces=traces)
+    assert not any(leaks), "obs.history(...).base is the full trace, future rows included"
+
+
+def test_forecaster_history_does_not_expose_the_future(monkeypatch) -> None:
+    seen = []
+
+    class Spy(fc.Forecaster):
+        name = "spy"
+
+        def issue(self, history, row, horizon):
+            seen.append(_reaches_rows(history, row))
+            return np.repeat(history[-1:], horizon, axis=0)
+
+    monkeypatch.setitem(fc.FORECASTERS, "persistence", lambda *args, **kwargs: Spy())
+    traces = constant_traces(one_site(hours=4))
+    provider = fc.ForecastProvider(traces, {"*": "persistence"})
+    provider.forecast("carbon", 2, 3)
+    assert seen and not any(seen), "a forecaster's history.base holds rows at/after its issue"

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from simulator.scenario import ForecastConfig
+from simulator.traceset import SIGNALS
 from traces.forecast import (
     CORRECTIONS,
     FORECASTERS,
@@ -24,7 +25,6 @@ from traces.forecast import (
 )
 from traces.job_forecast import JobArrivalForecaster
 from traces.synthetic import generate
-from traces.traceset import SIGNALS
 
 BASES = sorted(set(FORECASTERS) - set(CORRECTIONS))
 

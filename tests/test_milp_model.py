@@ -17,11 +17,11 @@ import pytest
 from gridshift.api import build_traces
 from optimizers.milp import JointModel, SolverOptions, Switches, from_traces
 from optimizers.milp.data import fifo_profile, job_specs, pending_jobs
-from policies.base import PendingJob, RunningJob
+from simulator.contracts import PendingJob, RunningJob
 from simulator.scenario import parse_scenario
 from simulator.system import build_system
+from simulator.traceset import SITE_SIGNALS, TraceSet
 from tests.conftest import tiny_dict
-from traces.traceset import SITE_SIGNALS, TraceSet
 
 EXACT = SolverOptions(mip_gap=1e-9, threads=1)
 

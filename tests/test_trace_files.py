@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
+from tests.conftest import constant_traces, one_site
 from traces.files import load_traceset, write_traceset
 from traces.synthetic import generate
 
@@ -143,3 +144,51 @@ def test_files_scenario_runs(folder, tiny) -> None:
     run = simulate(scenario, "greedy")
     np.testing.assert_allclose(run.result.ledger["carbon_g_per_kwh"].to_numpy(),
                                traces.site_signals["carbon"][48:].reshape(-1))
+
+
+# ---- the jobs and sites tables refuse what the scenario model refuses -----------------------
+@pytest.fixture
+def one_job_folder(tmp_path):
+    jobs = [{"job_id": 0, "release_hour": 1, "gpus": 4, "duration_h": 2, "deadline_hour": 7,
+             "value_usd": 100.0}]
+    traces = constant_traces(one_site(hours=8, jobs=jobs))
+    return traces, write_traceset(traces, tmp_path / "traces")
+
+
+@pytest.mark.parametrize("column,value", [
+    ("value_usd", ""),         # NaN value: the hour's whole benefit vanishes from the KPIs
+    ("value_usd", "-100"),     # Scenario.Job refuses negative values; the loader does not
+    ("duration_h", "0"),       # zero-length job: value booked at ledger row end-1 = -1
+    ("gpus", "0"),
+    ("gpus", "-4"),            # negative GPUs hand out more free GPUs than the site has
+])
+def test_jobs_file_refuses_values_the_scenario_model_refuses(one_job_folder, column, value) -> None:
+    traces, folder = one_job_folder
+    jobs = pd.read_csv(folder / "jobs.csv", dtype=str, keep_default_na=False)
+    jobs.loc[0, column] = value
+    jobs.to_csv(folder / "jobs.csv", index=False)
+    with pytest.raises(TraceError):
+        _load(traces, folder)
+
+
+def test_sites_file_refuses_temperature_in_kelvin(one_job_folder) -> None:
+    traces, folder = one_job_folder
+    sites = pd.read_csv(folder / "sites.csv", dtype=str, keep_default_na=False)
+    sites["temperature_c"] = "288.15"  # 15 degC written in kelvin: PUE silently at its max
+    sites.to_csv(folder / "sites.csv", index=False)
+    with pytest.raises(TraceError, match="temperature_c"):
+        _load(traces, folder)
+
+
+def test_bad_number_error_names_the_file_row_when_other_sites_precede(one_job_folder) -> None:
+    traces, folder = one_job_folder
+    sites = pd.read_csv(folder / "sites.csv", dtype=str, keep_default_na=False)
+    other = sites.copy()
+    other["site"] = "ignored"
+    bad = sites.copy()
+    bad.loc[2, "buy_price_usd_per_mwh"] = "oops"
+    pd.concat([other, bad]).to_csv(folder / "sites.csv", index=False)
+    with pytest.raises(TraceError) as err:
+        _load(traces, folder)
+    file_row = len(other) + 3  # 1-based data row, header not counted
+    assert f"row {file_row}" in str(err.value), str(err.value)

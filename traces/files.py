@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from traces.errors import TraceError
-from traces.traceset import JOB_COLUMNS, TraceSet
+from simulator.errors import TraceError
+from simulator.traceset import JOB_COLUMNS, TraceSet
 
 SITE_FILE_COLUMNS: dict[str, str] = {
     "buy_price_usd_per_mwh": "buy_price",

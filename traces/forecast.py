@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulator.contracts import JobArrivalForecast
+from simulator.traceset import SIGNALS, TraceSet
 from traces.correction import (
     MIRROR_MAPS,
     CorrectionSettings,
@@ -33,8 +35,7 @@ from traces.forecasters import (
     SeasonalMeanForecaster,
     SeasonalNaiveForecaster,
 )
-from traces.job_forecast import JobArrivalForecast, JobArrivalForecaster
-from traces.traceset import SIGNALS, TraceSet
+from traces.job_forecast import JobArrivalForecaster
 
 if TYPE_CHECKING:
     from simulator.scenario import ForecastConfig

@@ -1,7 +1,7 @@
 """Expected arrivals of training jobs from the jobs released so far (no foresight).
 
 At run hour t a :class:`JobArrivalForecaster` sees only jobs with ``release_hour <= t`` and
-forecasts hours t+1..t+horizon-1 (the hours :meth:`policies.base.Observation.expected_jobs`
+forecasts hours t+1..t+horizon-1 (the hours :meth:`simulator.contracts.Observation.expected_jobs`
 covers for the oracle) with the historical arrival rate and size mix of the last
 ``window_h`` hours: a flat rate, since a release stream has no reliable daily shape at a few
 jobs per hour.
@@ -9,29 +9,10 @@ jobs per hour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-
-@dataclass(frozen=True)
-class JobArrivalForecast:
-    """Expected training-job releases in run hours ``hours`` (t+1..t+horizon-1).
-
-    ``arrivals_per_h`` jobs/h and ``gpu_hours_per_h`` GPU-hours of work released per hour, per
-    forecast hour; the means describe the size mix of the jobs in the window (NaN if none):
-    GPUs per job, duration h, slack h (deadline - release - duration), value USD.
-    """
-
-    hours: np.ndarray
-    arrivals_per_h: np.ndarray
-    gpu_hours_per_h: np.ndarray
-    jobs_seen: int
-    mean_gpus: float
-    mean_duration_h: float
-    mean_slack_h: float
-    mean_value_usd: float
+from simulator.contracts import JobArrivalForecast
 
 
 class JobArrivalForecaster:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policies.base import Observation, PendingJob, RunningJob
+from simulator.contracts import Observation, PendingJob, RunningJob
 from simulator.system import SystemModel
-from traces.traceset import SITE_SIGNALS, TraceSet
+from simulator.traceset import SITE_SIGNALS, TraceSet
 
 SECONDS_PER_HOUR = 3600.0
 KREQ = 1000.0  # requests per model unit: routing variables are in thousands of requests/hour

@@ -32,8 +32,9 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
+from simulator.errors import ScenarioError, TraceError
 from simulator.scenario import Scenario
-from traces.errors import ScenarioError, TraceError
+from simulator.traceset import JOB_COLUMNS, SITE_SIGNALS, TraceSet
 from traces.real.datadir import FILES, data_file
 from traces.real.datadir import data_dir as resolve_data_dir
 from traces.real.diurnal import inference_requests_per_hour
@@ -46,7 +47,6 @@ from traces.real.solar import pv_capacity_factor
 from traces.real.tables import Bounds, HourlyTable, read_long_hourly, read_wide_hourly
 from traces.real.weather import WEATHER_VARIABLES
 from traces.real.wind import wind_capacity_factor
-from traces.traceset import JOB_COLUMNS, SITE_SIGNALS, TraceSet
 
 YEAR_START = pd.Timestamp("2022-01-01", tz="UTC")
 YEAR_END = pd.Timestamp("2023-01-01", tz="UTC")

@@ -1,11 +1,15 @@
-"""The policy protocol and the two types it exchanges with the simulator.
+"""The contract between the simulator and whatever drives it: the types they exchange.
 
 At decision epoch t (run hour t, deciding hour [t, t+1)) the simulator hands a policy an
 :class:`Observation`: the static system, the state, the jobs released so far, realized history
 before t and forecasts for t onward. The policy returns a :class:`Decision`. The simulator then
 executes it against the realized hour, clipping what is physically impossible and recording
 every clip. A policy never sees simulator internals, and the simulator never knows which policy
-runs.
+runs. Forecasts come from a :class:`ForecastSource` (``traces.forecast.ForecastProvider`` is
+the one the project builds); the simulator knows only this protocol.
+
+These types live in the bottom layer so that the engine, the policies and the optimizers all
+import them downwards (see the "Layers" section of the README).
 
 Sign conventions: battery setpoint + charge / - discharge (MW); genset output >= 0 MW; routing
 fractions a[r, k, s] of the region's actual arrivals, sum over s <= 1 (the rest is dropped).
@@ -21,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from simulator.system import SystemModel
-from traces.job_forecast import JobArrivalForecast
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,38 @@ class RunningJob:
     start: int
     end: int
     gpus: int
+
+
+@dataclass(frozen=True)
+class JobArrivalForecast:
+    """Expected training-job releases in run hours ``hours`` (t+1..t+horizon-1).
+
+    ``arrivals_per_h`` jobs/h and ``gpu_hours_per_h`` GPU-hours of work released per hour, per
+    forecast hour; the means describe the size mix of the jobs in the window (NaN if none):
+    GPUs per job, duration h, slack h (deadline - release - duration), value USD.
+    """
+
+    hours: np.ndarray
+    arrivals_per_h: np.ndarray
+    gpu_hours_per_h: np.ndarray
+    jobs_seen: int
+    mean_gpus: float
+    mean_duration_h: float
+    mean_slack_h: float
+    mean_value_usd: float
+
+
+class ForecastSource(Protocol):
+    """What the engine asks of a run's forecasts (hours count from the run start)."""
+
+    def forecast(self, signal: str, t: int, horizon: int) -> np.ndarray:
+        """Forecast of ``signal`` for run hours t..t+horizon-1 from history before t."""
+
+    def job_arrivals(self, t: int, horizon: int) -> JobArrivalForecast:
+        """Expected training-job releases in run hours t+1..t+horizon-1 (jobs up to t only)."""
+
+    def artifacts(self) -> dict[str, pd.DataFrame]:
+        """Tables about the forecasts served, for the run's ``RunResult.extras``."""
 
 
 @dataclass(frozen=True)
