@@ -16,6 +16,8 @@ _REGISTRY: dict[str, PolicyFactory] = {
 }
 # Policies that must see the realized future (they override the scenario's forecasts).
 PERFECT_FORESIGHT: set[str] = set()
+# Families named "<prefix>:<spec>" (e.g. "rl:module:callable"): the factory gets the spec.
+_PREFIXES: dict[str, Callable[..., Policy]] = {}
 
 
 def register(name: str, factory: PolicyFactory, perfect_foresight: bool = False) -> None:
@@ -23,6 +25,11 @@ def register(name: str, factory: PolicyFactory, perfect_foresight: bool = False)
     _REGISTRY[name] = factory
     if perfect_foresight:
         PERFECT_FORESIGHT.add(name)
+
+
+def register_prefix(prefix: str, factory: Callable[..., Policy]) -> None:
+    """Make ``<prefix>:<spec>`` names build policies with ``factory(spec, **options)``."""
+    _PREFIXES[prefix] = factory
 
 
 def policy_names() -> list[str]:
@@ -34,6 +41,9 @@ def policy_names() -> list[str]:
 def make_policy(name: str, **options: Any) -> Policy:
     """A fresh policy instance; unknown names raise ValueError listing the known ones."""
     _load_optional()
+    prefix, _, spec = name.partition(":")
+    if spec and prefix in _PREFIXES:
+        return _PREFIXES[prefix](spec, **options)
     try:
         factory = _REGISTRY[name]
     except KeyError:
