@@ -38,6 +38,14 @@ def policy_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def is_policy(name: str) -> bool:
+    """True for a registered name or a ``<prefix>:<spec>`` of a registered family (the spec
+    itself is checked when the policy is made)."""
+    _load_optional()
+    prefix, _, spec = name.partition(":")
+    return name in _REGISTRY or bool(spec and prefix in _PREFIXES)
+
+
 def make_policy(name: str, **options: Any) -> Policy:
     """A fresh policy instance; unknown names raise ValueError listing the known ones."""
     _load_optional()

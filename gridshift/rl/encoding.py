@@ -123,7 +123,7 @@ class ObservationEncoder:
     def _time(obs: Observation) -> np.ndarray:
         ts = obs.timestamp
         hod = 2 * np.pi * ts.hour / 24.0
-        dow = 2 * np.pi * ts.dayofweek / 7.0
+        dow = 2 * np.pi * ts.day_of_week / 7.0
         return np.array([np.sin(hod), np.cos(hod), np.sin(dow), np.cos(dow),
                          obs.t / max(obs.hours_total, 1)])
 
