@@ -6,7 +6,8 @@ REALIZED traces, clipping what is physically impossible and recording each clip,
 the hour into the ledger. Execution order inside an hour: job starts, inference routing and
 serving on the GPUs training leaves free, facility load, battery and genset setpoints, grid as
 the slack (import up to its cap, export up to its cap when the sell price is positive),
-then money and carbon.
+then money and carbon. In a stepped run (``start``/``step``, used by the Gymnasium env) the
+caller supplies each hour's Decision instead of the policy; the clock and books are the same.
 """
 
 from __future__ import annotations

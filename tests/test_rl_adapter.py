@@ -75,3 +75,12 @@ def test_sweeps_accept_rl_names() -> None:
     check_policies(["greedy", "rl:pkg.agent:act"], "spec.toml")
     with pytest.raises(SweepError, match="unknown 'nope'"):
         check_policies(["nope"], "spec.toml")
+
+
+def test_the_shipped_trained_example_beats_fifo() -> None:
+    """examples/rl_linear_policy.npz, scored through the adapter on the scenario's own seed
+    (the example trained on seeds 100-115)."""
+    agent = Path(__file__).resolve().parents[1] / "examples" / "linear_agent.py"
+    trained = simulate("paper-3site", f"rl:{agent}:act")
+    fifo = simulate("paper-3site", "fifo")
+    assert trained.kpis["total_benefit_usd"] > fifo.kpis["total_benefit_usd"]
