@@ -129,31 +129,30 @@ def _poisoned(traces, from_row: int, from_hour: int):
     return dataclasses.replace(traces, site_signals=signals, demand=demand, jobs=jobs)
 
 
-@pytest.mark.parametrize("method", ["seasonal-naive-24", "persistence"])
-def test_env_cannot_see_the_future(tiny, method: str) -> None:
-    scenario = tiny.with_updates({"forecast.method": method})
+def _observations_clean_and_poisoned(scenario, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """Observations of hours 0..t on the traces and on the traces poisoned from hour t on."""
     traces = build_traces(scenario)
-    t = 10
     clean = GridShiftEnv(scenario, traces=traces)
     dirty = GridShiftEnv(scenario, traces=_poisoned(traces, traces.history_hours + t, t))
     actions = _actions(clean, t)
-    obs_clean, _, _ = _episode(clean, actions)
-    obs_dirty, _, _ = _episode(dirty, actions)
-    np.testing.assert_array_equal(np.array(obs_clean), np.array(obs_dirty))
-    assert len(obs_clean) == t + 1
+    return np.array(_episode(clean, actions)[0]), np.array(_episode(dirty, actions)[0])
+
+
+@pytest.mark.parametrize("method", ["seasonal-naive-24", "persistence"])
+def test_env_cannot_see_the_future(tiny, method: str) -> None:
+    t = 10
+    clean, dirty = _observations_clean_and_poisoned(
+        tiny.with_updates({"forecast.method": method}), t)
+    assert len(clean) == t + 1
+    np.testing.assert_array_equal(clean, dirty)
 
 
 def test_the_poison_would_show_to_a_peeking_forecast(tiny) -> None:
     """Sanity check of the test above: with perfect forecasts hour t's observation changes."""
-    scenario = tiny.with_updates({"forecast.method": "perfect"})
-    traces = build_traces(scenario)
     t = 10
-    clean = GridShiftEnv(scenario, traces=traces)
-    dirty = GridShiftEnv(scenario, traces=_poisoned(traces, traces.history_hours + t, t))
-    actions = _actions(clean, t)
-    obs_clean, _, _ = _episode(clean, actions)
-    obs_dirty, _, _ = _episode(dirty, actions)
-    assert not np.array_equal(obs_clean[t], obs_dirty[t])
+    clean, dirty = _observations_clean_and_poisoned(
+        tiny.with_updates({"forecast.method": "perfect"}), t)
+    assert not np.array_equal(clean[t], dirty[t])
 
 
 def test_invalid_actions_are_clipped_and_counted(tiny) -> None:
