@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from policies.base import Decision, Observation, PendingJob, Policy, RunningJob
 from simulator.ledger import BENEFIT_PARTS, LedgerBuffer
+from simulator.stepping import SteppedClock
 from simulator.system import SystemModel
 from traces.forecast import ForecastProvider
 from traces.traceset import TraceSet
@@ -64,7 +65,7 @@ class RunResult:
     routing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-class Simulation:
+class Simulation(SteppedClock):
     """One run of one policy on one system and trace set."""
 
     def __init__(
@@ -110,10 +111,6 @@ class Simulation:
         ]
         self._next_release = 0
         self._priority = sys_.class_priority
-        self._stepped = False
-        self._awaiting: simpy.Event | None = None
-        self._clock_process: simpy.Process | None = None
-        self.observation: Observation | None = None
 
     # ---- the clock -------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -141,46 +138,6 @@ class Simulation:
             yield self.env.timeout(1)
         yield self.env.timeout(0)
         bar.close()
-
-    def _decide(self, obs: Observation) -> simpy.Event:
-        """The decision for ``obs`` as an event: the policy's at once, or, in a stepped run,
-        the caller's next ``step`` argument."""
-        event = self.env.event()
-        if self._stepped:
-            self.observation, self._awaiting = obs, event
-        else:
-            event.succeed(self.policy.decide(obs))
-        return event
-
-    # ---- stepped runs: the caller decides (the Gymnasium env) -------------------------------
-    def start(self) -> Observation:
-        """Begin a stepped run: the same clock and books as ``run``, but each hour's Decision
-        comes from the caller's ``step`` instead of the policy. Returns hour 0's Observation."""
-        self._stepped = True
-        self._wall = time.perf_counter()
-        self._clock_process = self.env.process(self._clock())
-        return self._run_to_next_decision()
-
-    def step(self, decision: Decision) -> Observation | None:
-        """Execute ``decision`` for the open hour, then run the clock to the next decision
-        epoch (jobs ending there credit their value first). Returns that hour's Observation,
-        or None when the run is over (``result()`` then gives the books)."""
-        if self._awaiting is None:
-            raise RuntimeError("no hour is open: call start() first, or the run is over")
-        event, self._awaiting = self._awaiting, None
-        event.succeed(decision)
-        return self._run_to_next_decision()
-
-    def _run_to_next_decision(self) -> Observation | None:
-        while self._awaiting is None and self._clock_process.is_alive:
-            self.env.step()
-        return self.observation if self._awaiting is not None else None
-
-    def result(self) -> RunResult:
-        """The books of a finished stepped run."""
-        if self._clock_process is None or self._clock_process.is_alive:
-            raise RuntimeError("the stepped run is not over")
-        return self._result(time.perf_counter() - self._wall)
 
     def _job(self, job: PendingJob, site: int, start: int):
         yield self.env.timeout(job.duration_h)
