@@ -52,8 +52,13 @@ def test_rewards_sum_to_the_runs_total_benefit(tiny) -> None:
     env = GridShiftEnv(tiny)
     _, rewards, infos = _episode(env, _actions(env, tiny.hours))
     assert len(rewards) == tiny.hours
-    kpis = compute_kpis(env.result())
+    result = env.result()
+    kpis = compute_kpis(result)
     assert sum(rewards) == pytest.approx(kpis["total_benefit_usd"], rel=1e-12, abs=1e-9)
+    per_hour = result.ledger.groupby("hour")["benefit_usd"].sum() - \
+        result.inference.groupby("hour")["penalty_usd"].sum()
+    np.testing.assert_allclose(rewards, per_hour.to_numpy(), rtol=1e-12)
+    assert result.jobs["status"].isin(["on_time", "late"]).any()
     assert len({round(r, 6) for r in rewards}) > 1
 
 

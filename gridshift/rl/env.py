@@ -72,7 +72,7 @@ class GridShiftEnv(gym.Env):
         self.sim: Simulation | None = None
         self._obs: Observation | None = None
         self._last_vector = np.zeros(self.encoder.size, dtype=np.float32)
-        self._books_total = 0.0
+        self._books_paid = 0.0
 
     # ---- episode -----------------------------------------------------------------------------
     def _traces_for(self, scenario_seed: int) -> TraceSet:
@@ -100,7 +100,7 @@ class GridShiftEnv(gym.Env):
         provider, _ = forecast_provider(scenario, traces)
         self.sim = Simulation(self.system, traces, _Stepped(), provider)
         self.encoder.reset()
-        self._books_total = 0.0
+        self._books_paid = 0.0
         self._obs = self.sim.start()
         self._last_vector = self.encoder.encode(self._obs)
         return self._last_vector.copy(), {"scenario_seed": scenario_seed, "hour": 0}
@@ -112,11 +112,11 @@ class GridShiftEnv(gym.Env):
         sim, t = self.sim, self._obs.t
         clips_before = len(sim.clips)
         sim_obs = sim.step(self.decoder.decode(action, self._obs))
-        benefit = self._benefit_since_last()
+        terminated = sim_obs is None
+        benefit = self._hour_benefit(t, terminated)
         clips = len(sim.clips) - clips_before
         emissions_t = float(sim.book.site["emissions_t"][t].sum())
         shaping = -self.carbon_shaping_usd_per_t * emissions_t - self.clip_penalty_usd * clips
-        terminated = sim_obs is None
         self._obs = sim_obs
         if not terminated:
             self._last_vector = self.encoder.encode(sim_obs)
@@ -125,12 +125,17 @@ class GridShiftEnv(gym.Env):
         reward = self.reward_scale * (benefit + shaping)
         return self._last_vector.copy(), reward, terminated, False, info
 
-    def _benefit_since_last(self) -> float:
-        """Change in the books' total benefit since the last step (USD)."""
+    def _hour_benefit(self, t: int, terminated: bool) -> float:
+        """Benefit of hour t in the books (USD). Once ``step`` returns, hour t's row is final
+        (jobs ending at t + 1 have credited it); the last hour also settles anything the books
+        hold beyond the rows already paid, so an episode's rewards sum to the books' total."""
         book = self.sim.book
-        total = float(book.site["benefit_usd"].sum() - book.inference["penalty_usd"].sum())
-        change, self._books_total = total - self._books_total, total
-        return change
+        value = float(book.site["benefit_usd"][t].sum() - book.inference["penalty_usd"][t].sum())
+        self._books_paid += value
+        if terminated:
+            total = float(book.site["benefit_usd"].sum() - book.inference["penalty_usd"].sum())
+            value += total - self._books_paid
+        return value
 
     def result(self) -> RunResult:
         """The books of the finished episode (as ``simulate`` would return them)."""
