@@ -26,7 +26,7 @@ from linear_agent import WEIGHTS, LinearAgent  # noqa: E402
 
 from gridshift.api import build_traces, simulate  # noqa: E402
 from gridshift.rl import GridShiftEnv  # noqa: E402
-from gridshift.rl.adapter import CallablePolicy  # noqa: E402
+from policies.learned import CallablePolicy  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 
 

@@ -19,7 +19,6 @@ import pandas as pd
 
 from analysis.kpis import compute_kpis
 from analysis.results import git_commit, package_versions, to_jsonable, write_run
-from gridshift.rl import adapter as _rl_adapter  # noqa: F401 (registers the rl: policies)
 from policies.base import Policy
 from policies.registry import make_policy, needs_perfect_foresight
 from simulator.engine import RunResult, Simulation
@@ -27,7 +26,7 @@ from simulator.invariants import assert_invariants
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import build_system
 from traces.errors import ScenarioError
-from traces.forecast import ForecastProvider, methods_from_config, settings_from_config
+from traces.forecast import scenario_forecasts
 from traces.traceset import TraceSet
 
 DEFAULT_RESULTS_DIR = Path("results")
@@ -99,19 +98,6 @@ def _public_settings(policy: Policy) -> dict[str, Any]:
             if not k.startswith("_") and isinstance(v, int | float | str | bool | None)}
 
 
-def forecast_provider(scenario: Scenario, traces: TraceSet,
-                      foresight: bool = False) -> tuple[ForecastProvider, dict[str, str]]:
-    """The scenario's forecasts over ``traces`` (the truth for a perfect-foresight policy),
-    and the forecast method per signal."""
-    try:
-        methods = {"*": "perfect"} if foresight else methods_from_config(
-            scenario.forecast.method, scenario.forecast.per_signal, scenario.forecast.correction)
-        return ForecastProvider(traces, methods, seed=scenario.seed,
-                                settings=settings_from_config(scenario.forecast)), methods
-    except ValueError as err:
-        raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
-
-
 def simulate(
     scenario: Scenario | str | Path,
     policy: str | Policy = "greedy",
@@ -143,7 +129,7 @@ def simulate(
     system = build_system(scenario)
     foresight = needs_perfect_foresight(policy_name) or \
         bool(getattr(policy_obj, "perfect_foresight", False))
-    provider, methods = forecast_provider(scenario, traces, foresight)
+    provider, methods = scenario_forecasts(scenario, traces, foresight)
     result = Simulation(system, traces, policy_obj, provider, progress=progress,
                         foresee_jobs=foresight).run()
     if check:

@@ -16,8 +16,7 @@ _REGISTRY: dict[str, PolicyFactory] = {
 }
 # Policies that must see the realized future (they override the scenario's forecasts).
 PERFECT_FORESIGHT: set[str] = set()
-# Families named "<prefix>:<spec>" (e.g. "rl:module:callable"): the factory gets the spec.
-_PREFIXES: dict[str, Callable[..., Policy]] = {}
+LEARNED_PREFIX = "rl:"
 
 
 def register(name: str, factory: PolicyFactory, perfect_foresight: bool = False) -> None:
@@ -27,11 +26,6 @@ def register(name: str, factory: PolicyFactory, perfect_foresight: bool = False)
         PERFECT_FORESIGHT.add(name)
 
 
-def register_prefix(prefix: str, factory: Callable[..., Policy]) -> None:
-    """Make ``<prefix>:<spec>`` names build policies with ``factory(spec, **options)``."""
-    _PREFIXES[prefix] = factory
-
-
 def policy_names() -> list[str]:
     """Every registered policy name."""
     _load_optional()
@@ -39,19 +33,20 @@ def policy_names() -> list[str]:
 
 
 def is_policy(name: str) -> bool:
-    """True for a registered name or a ``<prefix>:<spec>`` of a registered family (the spec
-    itself is checked when the policy is made)."""
+    """True for a registered name or an ``rl:<module>:<callable>`` spec (the spec itself is
+    checked when the policy is made)."""
     _load_optional()
-    prefix, _, spec = name.partition(":")
-    return name in _REGISTRY or bool(spec and prefix in _PREFIXES)
+    return name in _REGISTRY or name.startswith(LEARNED_PREFIX)
 
 
 def make_policy(name: str, **options: Any) -> Policy:
-    """A fresh policy instance; unknown names raise ValueError listing the known ones."""
+    """A fresh policy instance; unknown names raise ValueError listing the known ones.
+    ``rl:module:callable`` wraps a trained agent (policies/learned.py)."""
     _load_optional()
-    prefix, _, spec = name.partition(":")
-    if spec and prefix in _PREFIXES:
-        return _PREFIXES[prefix](spec, **options)
+    if name.startswith(LEARNED_PREFIX):
+        from policies.learned import learned_policy
+
+        return learned_policy(name.removeprefix(LEARNED_PREFIX), **options)
     try:
         factory = _REGISTRY[name]
     except KeyError:

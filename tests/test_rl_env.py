@@ -13,13 +13,14 @@ import pytest
 gym = pytest.importorskip("gymnasium")
 
 from analysis.kpis import compute_kpis  # noqa: E402
-from gridshift.api import build_traces, forecast_provider, simulate  # noqa: E402
+from gridshift.api import build_traces, simulate  # noqa: E402
 from gridshift.rl import GridShiftEnv  # noqa: E402
-from gridshift.rl.adapter import CallablePolicy  # noqa: E402
 from policies.greedy import GreedyPolicy  # noqa: E402
+from policies.learned import CallablePolicy  # noqa: E402
 from simulator.engine import Simulation  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 from simulator.system import build_system  # noqa: E402
+from traces.forecast import scenario_forecasts  # noqa: E402
 
 
 def _episode(env: GridShiftEnv, actions, seed: int = 0) -> tuple[list, list, list]:
@@ -77,10 +78,10 @@ def test_reward_shaping_is_reported_apart(tiny) -> None:
 def test_stepped_run_books_equal_a_normal_run(tiny) -> None:
     traces = build_traces(tiny)
     system = build_system(tiny)
-    normal = Simulation(system, traces, GreedyPolicy(), forecast_provider(tiny, traces)[0]).run()
+    normal = Simulation(system, traces, GreedyPolicy(), scenario_forecasts(tiny, traces)[0]).run()
     policy = GreedyPolicy()
     policy.reset(system, tiny.hours)
-    sim = Simulation(system, traces, GreedyPolicy(), forecast_provider(tiny, traces)[0])
+    sim = Simulation(system, traces, GreedyPolicy(), scenario_forecasts(tiny, traces)[0])
     obs = sim.start()
     while obs is not None:
         obs = sim.step(policy.decide(obs))

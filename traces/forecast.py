@@ -23,6 +23,7 @@ from traces.correction import (
     OnlineCorrector,
     error_metrics,
 )
+from traces.errors import ScenarioError
 from traces.forecasters import (
     Forecaster,
     MovingAverageForecaster,
@@ -37,7 +38,7 @@ from traces.job_forecast import JobArrivalForecast, JobArrivalForecaster
 from traces.traceset import SIGNALS, TraceSet
 
 if TYPE_CHECKING:
-    from simulator.scenario import ForecastConfig
+    from simulator.scenario import ForecastConfig, Scenario
 
 __all__ = [
     "CORRECTIONS",
@@ -55,6 +56,7 @@ __all__ = [
     "SeasonalNaiveForecaster",
     "make_forecaster",
     "methods_from_config",
+    "scenario_forecasts",
     "settings_from_config",
 ]
 
@@ -278,3 +280,16 @@ def settings_from_config(config: ForecastConfig) -> ForecastSettings:
     )
     noise = NoiseModel(config.noise, config.noise_sigma, config.noise_phi)
     return ForecastSettings(horizon_h=config.horizon_h, noise=noise, correction=correction)
+
+
+def scenario_forecasts(scenario: Scenario, traces: TraceSet,
+                       foresight: bool = False) -> tuple[ForecastProvider, dict[str, str]]:
+    """The scenario's forecasts over ``traces`` (the truth for a perfect-foresight run) and
+    the method per signal; a bad ``forecast`` table raises ScenarioError naming the scenario."""
+    try:
+        methods = {"*": "perfect"} if foresight else methods_from_config(
+            scenario.forecast.method, scenario.forecast.per_signal, scenario.forecast.correction)
+        return ForecastProvider(traces, methods, seed=scenario.seed,
+                                settings=settings_from_config(scenario.forecast)), methods
+    except ValueError as err:
+        raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None

@@ -2,7 +2,7 @@
 
 One step = one simulated hour, run by the same :class:`simulator.engine.Simulation` (stepped
 through ``start``/``step``) that runs every policy: same execution, same clipping, same ledger.
-Observation and action layouts: :mod:`gridshift.rl.encoding`. Reward: the hour's benefit in
+Observation and action layouts: :mod:`policies.rl_codec`. Reward: the hour's benefit in
 USD from the books (ledger ``benefit_usd`` summed over sites, job values credited in the hour the
 job ends, minus the unserved-inference penalty), so the episode's rewards sum to the run's
 ``total_benefit_usd``; optional shaping (``carbon_shaping_usd_per_t``, ``clip_penalty_usd``)
@@ -17,12 +17,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from gridshift.api import build_traces, forecast_provider
-from gridshift.rl.encoding import OBS_BOUND, ActionDecoder, ObservationEncoder
+from gridshift.api import build_traces
 from policies.base import Decision, Observation
+from policies.rl_codec import OBS_BOUND, ActionDecoder, ObservationEncoder
 from simulator.engine import RunResult, Simulation
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import SystemModel, build_system
+from traces.forecast import scenario_forecasts
 from traces.traceset import TraceSet
 
 _TRACE_CACHE_SIZE = 16
@@ -97,7 +98,7 @@ class GridShiftEnv(gym.Env):
             scenario_seed = self.scenario.seed
         scenario = self.scenario.with_updates({"seed": scenario_seed})
         traces = self._traces_for(scenario_seed)
-        provider, _ = forecast_provider(scenario, traces)
+        provider, _ = scenario_forecasts(scenario, traces)
         self.sim = Simulation(self.system, traces, _Stepped(), provider)
         self.encoder.reset()
         self._books_paid = 0.0

@@ -1,6 +1,7 @@
 """The RL view of a GridShift hour: an Observation as a normalized vector, and an action vector
-as the Decision the engine executes. Shared by the Gymnasium env and the ``rl:`` policy adapter,
-so an agent sees and acts exactly the same way in training and in ``run``/``compare``/sweeps.
+as the Decision the engine executes. Shared by the Gymnasium env (gridshift/rl) and the ``rl:``
+policy adapter (policies/learned.py), so an agent sees and acts exactly the same way in training
+and in ``run``/``compare``/sweeps.
 
 Observation vector (float32, every entry clipped to [-OBS_BOUND, OBS_BOUND]), in this order,
 S sites and K classes; price and carbon scales are the mean absolute value of the realized

@@ -1,9 +1,9 @@
 """Any callable ``observation vector -> action vector`` (a trained agent) as a GridShift policy.
 
 ``--policy rl:module:callable`` (or ``rl:path/to/file.py:callable``) loads the callable and wraps
-it in :class:`CallablePolicy`, which encodes each Observation and decodes each action exactly as
-:class:`gridshift.rl.GridShiftEnv` does, so a policy trained in the env scores the same in
-``run``, ``compare`` and sweeps. Needs no gymnasium.
+it in :class:`CallablePolicy`, which encodes each Observation and decodes each action with
+:mod:`policies.rl_codec`, exactly as the Gymnasium env ``gridshift.rl.GridShiftEnv`` does, so a
+policy trained in the env scores the same in ``run``, ``compare`` and sweeps. Needs no gymnasium.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gridshift.rl.encoding import ActionDecoder, ObservationEncoder
 from policies.base import Decision, Observation
-from policies.registry import register_prefix
+from policies.rl_codec import ActionDecoder, ObservationEncoder
 from simulator.system import SystemModel
 
 Agent = Callable[[np.ndarray], np.ndarray]
@@ -69,9 +68,6 @@ def load_callable(spec: str) -> Agent:
     return agent
 
 
-def rl_policy(spec: str) -> CallablePolicy:
+def learned_policy(spec: str) -> CallablePolicy:
     """The policy for the name ``rl:<spec>``."""
     return CallablePolicy(load_callable(spec), name=f"rl:{spec}")
-
-
-register_prefix("rl", rl_policy)
