@@ -1,6 +1,6 @@
 """Reinforcement learning on GridShift: a Gymnasium env over the engine and its books
-(:class:`GridShiftEnv`, needs the ``rl`` extra) and the ``rl:module:callable`` policy adapter
-(no extra needed). See docs/rl.md."""
+(:class:`GridShiftEnv`, needs the ``rl`` extra). Trained agents run as ``rl:module:callable``
+policies (policies/learned.py, no extra needed). See docs/rl.md."""
 
 from __future__ import annotations
 
