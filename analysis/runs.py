@@ -23,7 +23,7 @@ from simulator.invariants import assert_invariants
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import build_system
 from simulator.traceset import TraceSet
-from traces.forecast import ForecastProvider, methods_from_config, settings_from_config
+from traces.forecast import scenario_forecasts
 
 
 @dataclass
@@ -123,19 +123,7 @@ def simulate(
     system = build_system(scenario)
     foresight = needs_perfect_foresight(policy_name) or \
         bool(getattr(policy_obj, "perfect_foresight", False))
-    if foresight:
-        methods = {"*": "perfect"}
-    else:
-        try:
-            methods = methods_from_config(scenario.forecast.method, scenario.forecast.per_signal,
-                                          scenario.forecast.correction)
-        except ValueError as err:
-            raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
-    try:
-        provider = ForecastProvider(traces, methods, seed=scenario.seed,
-                                    settings=settings_from_config(scenario.forecast))
-    except ValueError as err:
-        raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
+    provider, methods = scenario_forecasts(scenario, traces, foresight)
     result = Simulation(system, traces, policy_obj, provider, progress=progress,
                         foresee_jobs=foresight).run()
     if check:

@@ -70,7 +70,7 @@ from tqdm.auto import tqdm
 from analysis.executors import Executor, SerialExecutor
 from analysis.results import package_versions, to_jsonable, write_run
 from analysis.runs import scenario_key, simulate
-from policies.registry import policy_names
+from policies.registry import is_policy, policy_names
 from simulator.errors import GridShiftError
 from simulator.scenario import Scenario, load_scenario, parse_scenario
 
@@ -399,7 +399,7 @@ def _variant(spec: SweepSpec, base: Scenario, where: str, point: dict[str, Any],
 def check_policies(names: Sequence[str], source: str) -> None:
     """Fail fast, in one line, if a policy name is not registered."""
     known = policy_names()
-    missing = [p for p in names if p not in known]
+    missing = [p for p in names if not is_policy(p)]
     if missing:
         raise SweepError(f"{_where(source)}: policies: unknown {', '.join(map(repr, missing))} "
                          f"(known: {', '.join(known)}); choose others with --policies")

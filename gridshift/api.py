@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,8 @@ def run(
 ) -> Run:
     """Simulate and write the run folder ``out_dir/<scenario>-<policy>-s<seed>-<key>``."""
     done = simulate(scenario, policy, **kwargs)
-    name = f"{done.meta['scenario_name']}-{done.meta['policy']}-s{done.meta['seed']}-" \
+    policy_part = re.sub(r"[^A-Za-z0-9._-]+", "_", done.meta["policy"])  # rl:path/x.py:f
+    name = f"{done.meta['scenario_name']}-{policy_part}-s{done.meta['seed']}-" \
            f"{done.meta['key']}"
     done.folder = write_run(done.result, Path(out_dir) / name, done.kpis, done.meta)
     return done

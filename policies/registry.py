@@ -20,6 +20,7 @@ _REGISTRY: dict[str, PolicyFactory] = {
 }
 # Policies that must see the realized future (they override the scenario's forecasts).
 PERFECT_FORESIGHT: set[str] = set()
+LEARNED_PREFIX = "rl:"
 
 
 def register(name: str, factory: PolicyFactory, perfect_foresight: bool = False) -> None:
@@ -35,9 +36,21 @@ def policy_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_policy(name: str, **options: Any) -> Policy:
-    """A fresh policy instance; unknown names raise ValueError listing the known ones."""
+def is_policy(name: str) -> bool:
+    """True for a registered name or an ``rl:<module>:<callable>`` spec (the spec itself is
+    checked when the policy is made)."""
     _load_optional()
+    return name in _REGISTRY or name.startswith(LEARNED_PREFIX)
+
+
+def make_policy(name: str, **options: Any) -> Policy:
+    """A fresh policy instance; unknown names raise ValueError listing the known ones.
+    ``rl:module:callable`` wraps a trained agent (policies/learned.py)."""
+    _load_optional()
+    if name.startswith(LEARNED_PREFIX):
+        from policies.learned import learned_policy
+
+        return learned_policy(name.removeprefix(LEARNED_PREFIX), **options)
     try:
         factory = _REGISTRY[name]
     except KeyError:

@@ -6,7 +6,8 @@ REALIZED traces, clipping what is physically impossible and recording each clip,
 the hour into the ledger. Execution order inside an hour: job starts, inference routing and
 serving on the GPUs training leaves free, facility load, battery and genset setpoints, grid as
 the slack (import up to its cap, export up to its cap when the sell price is positive),
-then money and carbon.
+then money and carbon. In a stepped run (``start``/``step``, used by the Gymnasium env) the
+caller supplies each hour's Decision instead of the policy; the clock and books are the same.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from simulator.contracts import (
     RunningJob,
 )
 from simulator.ledger import BENEFIT_PARTS, LedgerBuffer
+from simulator.stepping import SteppedClock
 from simulator.system import SystemModel
 from simulator.traceset import TraceSet
 
@@ -69,7 +71,7 @@ class RunResult:
     routing: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-class Simulation:
+class Simulation(SteppedClock):
     """One run of one policy on one system and trace set."""
 
     def __init__(
@@ -134,7 +136,7 @@ class Simulation:
             self._release_and_expire(t)
             obs = self._observe(t)
             tic = time.perf_counter()
-            decision = self.policy.decide(obs)
+            decision = yield self._decide(obs)
             decide_s = time.perf_counter() - tic
             self._execute(t, decision)
             self.steps.append({"hour": t, "decide_s": decide_s, **dict(decision.diagnostics)})

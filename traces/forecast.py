@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.contracts import JobArrivalForecast
+from simulator.errors import ScenarioError
 from simulator.traceset import SIGNALS, TraceSet
 from traces.correction import (
     MIRROR_MAPS,
@@ -38,7 +39,7 @@ from traces.forecasters import (
 from traces.job_forecast import JobArrivalForecaster
 
 if TYPE_CHECKING:
-    from simulator.scenario import ForecastConfig
+    from simulator.scenario import ForecastConfig, Scenario
 
 __all__ = [
     "CORRECTIONS",
@@ -56,6 +57,7 @@ __all__ = [
     "SeasonalNaiveForecaster",
     "make_forecaster",
     "methods_from_config",
+    "scenario_forecasts",
     "settings_from_config",
 ]
 
@@ -279,3 +281,16 @@ def settings_from_config(config: ForecastConfig) -> ForecastSettings:
     )
     noise = NoiseModel(config.noise, config.noise_sigma, config.noise_phi)
     return ForecastSettings(horizon_h=config.horizon_h, noise=noise, correction=correction)
+
+
+def scenario_forecasts(scenario: Scenario, traces: TraceSet,
+                       foresight: bool = False) -> tuple[ForecastProvider, dict[str, str]]:
+    """The scenario's forecasts over ``traces`` (the truth for a perfect-foresight run) and
+    the method per signal; a bad ``forecast`` table raises ScenarioError naming the scenario."""
+    try:
+        methods = {"*": "perfect"} if foresight else methods_from_config(
+            scenario.forecast.method, scenario.forecast.per_signal, scenario.forecast.correction)
+        return ForecastProvider(traces, methods, seed=scenario.seed,
+                                settings=settings_from_config(scenario.forecast)), methods
+    except ValueError as err:
+        raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None

@@ -1,0 +1,66 @@
+"""Stepped runs: the engine's clock with each hour's Decision supplied by a caller (the
+Gymnasium env) instead of the policy. Same clock, same execution, same books as ``run``.
+
+The clock asks for every decision through ``_decide``: an event that the policy answers at
+once, or, in a stepped run, that ``step`` answers with the caller's Decision.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import simpy
+
+from simulator.contracts import Decision, Observation
+
+if TYPE_CHECKING:
+    from simulator.engine import RunResult
+
+
+class SteppedClock:
+    """Mixin of :class:`simulator.engine.Simulation`: ``start``/``step``/``result``."""
+
+    _stepped = False
+    _awaiting: simpy.Event | None = None
+    _clock_process: simpy.Process | None = None
+    observation: Observation | None = None  # the open hour's, in a stepped run
+
+    def _decide(self, obs: Observation) -> simpy.Event:
+        """The decision for ``obs`` as an event: the policy's at once, or, in a stepped run,
+        the caller's next ``step`` argument."""
+        event = self.env.event()
+        if self._stepped:
+            self.observation, self._awaiting = obs, event
+        else:
+            event.succeed(self.policy.decide(obs))
+        return event
+
+    def start(self) -> Observation:
+        """Begin a stepped run: the same clock and books as ``run``, but each hour's Decision
+        comes from the caller's ``step`` instead of the policy. Returns hour 0's Observation."""
+        self._stepped = True
+        self._wall = time.perf_counter()
+        self._clock_process = self.env.process(self._clock())
+        return self._run_to_next_decision()
+
+    def step(self, decision: Decision) -> Observation | None:
+        """Execute ``decision`` for the open hour, then run the clock to the next decision
+        epoch (jobs ending there credit their value first). Returns that hour's Observation,
+        or None when the run is over (``result()`` then gives the books)."""
+        if self._awaiting is None:
+            raise RuntimeError("no hour is open: call start() first, or the run is over")
+        event, self._awaiting = self._awaiting, None
+        event.succeed(decision)
+        return self._run_to_next_decision()
+
+    def _run_to_next_decision(self) -> Observation | None:
+        while self._awaiting is None and self._clock_process.is_alive:
+            self.env.step()
+        return self.observation if self._awaiting is not None else None
+
+    def result(self) -> RunResult:
+        """The books of a finished stepped run."""
+        if self._clock_process is None or self._clock_process.is_alive:
+            raise RuntimeError("the stepped run is not over")
+        return self._result(time.perf_counter() - self._wall)
