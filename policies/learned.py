@@ -39,6 +39,7 @@ class CallablePolicy:
     def decide(self, observation: Observation) -> Decision:
         if self._encoder is None or self._decoder is None:
             self.reset(observation.system, observation.hours_total)
+        assert self._encoder is not None and self._decoder is not None
         action = self.agent(self._encoder.encode(observation))
         return self._decoder.decode(action, observation)
 
@@ -55,6 +56,8 @@ def load_callable(spec: str) -> Agent:
                 raise ValueError(f"policy 'rl:{spec}': no file {path}")
             loader_spec = importlib.util.spec_from_file_location(f"_gridshift_rl_{path.stem}",
                                                                  path)
+            if loader_spec is None or loader_spec.loader is None:
+                raise ValueError(f"policy 'rl:{spec}': {path} is not a Python module")
             module = importlib.util.module_from_spec(loader_spec)
             sys.modules[loader_spec.name] = module
             loader_spec.loader.exec_module(module)

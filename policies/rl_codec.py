@@ -66,7 +66,7 @@ def action_size(system: SystemModel) -> int:
 
 def _scale(values: np.ndarray, axis: int | tuple[int, ...] | None = None) -> np.ndarray:
     if len(values) == 0:
-        return np.float64(1.0) if axis is None else np.ones(values.shape[1:])
+        return np.ones(()) if axis is None else np.ones(values.shape[1:])
     s = np.mean(np.abs(values), axis=axis)
     return np.where(s > 1e-9, s, 1.0)
 

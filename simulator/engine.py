@@ -127,6 +127,12 @@ class Simulation(SteppedClock):
         self.env.run(until=clock)
         return self._result(time.perf_counter() - wall)
 
+    def result(self) -> RunResult:
+        """The books of a finished stepped run."""
+        if self._clock_process is None or self._clock_process.is_alive:
+            raise RuntimeError("the stepped run is not over")
+        return self._result(time.perf_counter() - self._wall)
+
     def _clock(self):
         bar = tqdm(total=self.hours, unit="h", desc=self.policy.name, disable=not self.progress,
                    mininterval=0.5, delay=2.0, leave=False)

@@ -8,23 +8,27 @@ once, or, in a stepped run, that ``step`` answers with the caller's Decision.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Generator
+from typing import Any
 
 import simpy
 
-from simulator.contracts import Decision, Observation
-
-if TYPE_CHECKING:
-    from simulator.engine import RunResult
+from simulator.contracts import Decision, Observation, Policy
 
 
 class SteppedClock:
-    """Mixin of :class:`simulator.engine.Simulation`: ``start``/``step``/``result``."""
+    """Mixin of :class:`simulator.engine.Simulation`: ``start`` and ``step``."""
 
     _stepped = False
     _awaiting: simpy.Event | None = None
     _clock_process: simpy.Process | None = None
     observation: Observation | None = None  # the open hour's, in a stepped run
+    # Provided by the engine that mixes this in:
+    env: simpy.Environment
+    policy: Policy
+
+    def _clock(self) -> Generator[simpy.Event, Any, None]:
+        raise NotImplementedError
 
     def _decide(self, obs: Observation) -> simpy.Event:
         """The decision for ``obs`` as an event: the policy's at once, or, in a stepped run,
@@ -42,7 +46,10 @@ class SteppedClock:
         self._stepped = True
         self._wall = time.perf_counter()
         self._clock_process = self.env.process(self._clock())
-        return self._run_to_next_decision()
+        first = self._run_to_next_decision()
+        if first is None:
+            raise RuntimeError("the run has no hours")
+        return first
 
     def step(self, decision: Decision) -> Observation | None:
         """Execute ``decision`` for the open hour, then run the clock to the next decision
@@ -55,12 +62,7 @@ class SteppedClock:
         return self._run_to_next_decision()
 
     def _run_to_next_decision(self) -> Observation | None:
-        while self._awaiting is None and self._clock_process.is_alive:
+        process = self._clock_process
+        while self._awaiting is None and process is not None and process.is_alive:
             self.env.step()
         return self.observation if self._awaiting is not None else None
-
-    def result(self) -> RunResult:
-        """The books of a finished stepped run."""
-        if self._clock_process is None or self._clock_process.is_alive:
-            raise RuntimeError("the stepped run is not over")
-        return self._result(time.perf_counter() - self._wall)
