@@ -25,6 +25,7 @@ from simulator.invariants import assert_invariants
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import build_system
 from traces.errors import ScenarioError
+from traces.finish import finish_traces
 from traces.forecast import ForecastProvider, methods_from_config, settings_from_config
 from traces.traceset import TraceSet
 
@@ -43,7 +44,7 @@ class Run:
 
 def build_traces(scenario: Scenario, data_dir: str | Path | None = None) -> TraceSet:
     """Realized traces for a scenario: synthetic, from a trace folder, or the real 2022 data."""
-    traces = _build_traces(scenario, data_dir)
+    traces = finish_traces(scenario, _build_traces(scenario, data_dir), data_dir)
     traces.notes["scenario_digest"] = _scenario_digest(scenario)
     return traces
 

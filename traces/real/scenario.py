@@ -1,11 +1,12 @@
-"""Real 2022 traces for a scenario (``traces.kind = "real-2022"``): the public data as a TraceSet.
+"""Real-data traces for a scenario (``traces.kind = "real"``, alias ``"real-2022"``), any year.
 
-Per site, from its zone's columns in the real-data directory (see docs/real-data.md):
+Per site, from its zone's signals in the data folders (``inputs.data_dirs`` in order, then the
+bundled real-data directory; formats in :mod:`traces.real.library`, docs/real-data.md):
 
 * carbon: grid carbon intensity, gCO2/kWh, basis ``scenario.traces.carbon_basis`` (lca/direct);
-* buy_price / sell_price: wholesale price converted to USD/MWh with
-  ``scenario.economics.currency_usd``, plus ``buy_adder_usd_per_mwh`` on the buy side and the
-  site's ``sell_rule`` on the sell side, exactly as :mod:`traces.synthetic` applies them;
+* market_price (and buy_price = sell_price until the tariff step): the market price converted to
+  USD/MWh by :func:`traces.currency.currency_table` (``economics.currency_usd`` merged over the
+  2022 defaults); the site tariff is applied later by :mod:`simulator.tariff`;
 * temperature: Open-Meteo ``temperature_2m`` of the zone's weather site, °C;
 * pv_cf: the EIA-930 SUN shape of the zone's balancing authority where it reports solar, else
   the cloud-cover model (clear sky at the site's own coordinates × the zone's cloud cover);
@@ -13,9 +14,11 @@ Per site, from its zone's columns in the real-data directory (see docs/real-data
   weather sites have weak wind, so fleet output is the better shape wherever EIA-930 has it).
 
 Demand [rows, regions, classes] = the diurnal/weekly shape in the region's local standard time
-(``Region.offset_h``) × ``requests_per_hour`` × class share. Jobs: the scenario's explicit jobs plus
-the GAIA sample mapped by :func:`traces.real.jobs.training_jobs`, released from the run start;
-jobs released at or after the run end are dropped.
+(``Region.offset_h``) × ``requests_per_hour`` × class share (``inputs.arrivals`` replaces it).
+Jobs: the scenario's explicit jobs plus the GAIA sample mapped by
+:func:`traces.real.jobs.training_jobs`, released from the run start;
+jobs released at or after the run end are dropped. The default job source is the GAIA sample
+repeated every week (``extend = "repeat"``, see :mod:`traces.jobsources`).
 
 Gaps: only the hours the run uses (history + run) count. A column without a missing hour there
 is taken as is; otherwise ``scenario.traces.fill`` decides: "refuse" raises a TraceError naming
@@ -32,51 +35,38 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
+from simulator.inputs import JobSource
 from simulator.scenario import Scenario
+from traces.currency import currency_table
 from traces.errors import ScenarioError, TraceError
-from traces.real.datadir import FILES, data_file
-from traces.real.datadir import data_dir as resolve_data_dir
+from traces.jobsources import scenario_jobs
+from traces.real.datadir import FILES, data_folders
 from traces.real.diurnal import inference_requests_per_hour
 from traces.real.gaps import GapMethod, fill_gaps
 from traces.real.generation import BA_ZONES, capacity_factor_shape
-from traces.real.grid import USD_PER_UNIT_2022, parse_price_column, to_usd_per_mwh
-from traces.real.jobs import load_gaia_jobs, training_jobs
+from traces.real.library import DataLibrary, Series
 from traces.real.sites import ZONE_TIMEZONES, Site
 from traces.real.solar import pv_capacity_factor
-from traces.real.tables import Bounds, HourlyTable, read_long_hourly, read_wide_hourly
-from traces.real.weather import WEATHER_VARIABLES
+from traces.real.tables import HourlyTable, read_long_hourly
 from traces.real.wind import wind_capacity_factor
-from traces.traceset import JOB_COLUMNS, SITE_SIGNALS, TraceSet
+from traces.traceset import SITE_SIGNALS, TraceSet
 
 YEAR_START = pd.Timestamp("2022-01-01", tz="UTC")
 YEAR_END = pd.Timestamp("2023-01-01", tz="UTC")
-"""The real data covers [YEAR_START, YEAR_END): calendar 2022, UTC hour starts."""
+"""The bundled data covers [YEAR_START, YEAR_END): calendar 2022, UTC hour starts."""
 
-CARBON_BOUNDS = Bounds(0, 5000, "gCO2/kWh")
 WEATHER_USED = ("temperature_2m", "cloudcover", "windspeed_10m")
+DEFAULT_JOBS = (JobSource(kind="gaia", extend="repeat"),)
+"""Job source of the real-data route when ``inputs.jobs`` is not set: GAIA, repeated weekly."""
 _STAMP = "%Y-%m-%d %H:%M"
 
 
 def run_index(scenario: Scenario) -> pd.DatetimeIndex:
-    """UTC hour starts of the history block and the run; ScenarioError if they leave 2022."""
+    """UTC hour starts of the history block and the run (the data must cover them)."""
     hist, hours = scenario.traces.history_hours, scenario.hours
     start = pd.Timestamp(scenario.start).tz_convert("UTC")
-    first, end = start - pd.Timedelta(hours=hist), start + pd.Timedelta(hours=hours)
-    where = f"scenario '{scenario.name}': start {start:{_STAMP}} UTC"
-    if first < YEAR_START:
-        earliest = YEAR_START + pd.Timedelta(hours=hist)
-        raise ScenarioError(
-            f"{where} with history_hours {hist} needs data from {first:{_STAMP}} UTC, but the "
-            f"real-2022 data begins 2022-01-01 00:00 UTC: start at or after "
-            f"{earliest:{_STAMP}} UTC or shorten the history"
-        )
-    if end > YEAR_END:
-        latest = YEAR_END - pd.Timedelta(hours=hours)
-        raise ScenarioError(
-            f"{where} with hours {hours} runs to {end:{_STAMP}} UTC, but the real-2022 data ends "
-            f"2022-12-31 23:00 UTC: start at or before {latest:{_STAMP}} UTC or shorten the run"
-        )
-    return pd.date_range(first, periods=hist + hours, freq="h", name="timestamp")
+    return pd.date_range(start - pd.Timedelta(hours=hist), periods=hist + hours, freq="h",
+                         name="timestamp")
 
 
 def _context(column: pd.DataFrame, index: pd.DatetimeIndex, method: GapMethod) -> pd.DataFrame:
@@ -123,97 +113,69 @@ def fill_window(
     return out, counts
 
 
-def _zone_error(
-    scenario: Scenario, s: int, what: str, file: str, present: list[str]
-) -> NoReturn:
-    """Raise the one-line ScenarioError for site ``s`` whose zone has no ``what`` in ``file``."""
+def _zone_error(scenario: Scenario, s: int, what: str, library: DataLibrary) -> NoReturn:
+    """Raise the one-line ScenarioError for site ``s`` whose zone has no ``what`` signal."""
     site = scenario.sites[s]
     raise ScenarioError(
         f"scenario '{scenario.name}': sites.{s}.zone: site '{site.name}' zone '{site.zone}' has "
-        f"no {what} in {file} (zones there: {', '.join(present)})"
+        f"no {what} in the data folders {library.where()} (zones with it: "
+        f"{', '.join(library.zones(what)) or 'none'}; add a file, see docs/real-data.md)"
     )
 
 
-def _carbon(
-    scenario: Scenario, directory: Path, index: pd.DatetimeIndex, gaps: dict
-) -> np.ndarray:
-    """Carbon intensity [rows, sites], gCO2/kWh."""
-    path = data_file(FILES[f"carbon_{scenario.traces.carbon_basis}"], directory)
-    table = read_wide_hourly(path, bounds=CARBON_BOUNDS)
+def _signal(
+    scenario: Scenario, library: DataLibrary, signal: str, index: pd.DatetimeIndex, gaps: dict
+) -> tuple[dict[str, pd.Series], dict[str, Series]]:
+    """``signal`` of every site's zone on ``index``, gaps filled by ``traces.fill``."""
+    values, found = {}, {}
     for s, site in enumerate(scenario.sites):
-        if site.zone not in table.values.columns:
-            _zone_error(scenario, s, "carbon intensity column", path.name, list(table.values))
-    zones = list(dict.fromkeys(site.zone for site in scenario.sites))
-    frame, gaps[path.name] = fill_window(table, index, scenario.traces.fill, zones)
-    return np.column_stack([frame.loc[index, site.zone] for site in scenario.sites])
+        if site.zone in found:
+            continue
+        series = library.find(site.zone, signal)
+        if series is None:
+            _zone_error(scenario, s, signal, library)
+        frame, counts = fill_window(series.table, index, scenario.traces.fill)
+        column = frame.columns[0]
+        if counts:
+            gaps.setdefault(series.table.source, {})[f"{site.zone}/{signal}"] = counts[column]
+        values[site.zone], found[site.zone] = frame.loc[index, column], series
+    return values, found
 
 
-
-
-def _prices(
-    scenario: Scenario, directory: Path, index: pd.DatetimeIndex, gaps: dict
-) -> tuple[np.ndarray, np.ndarray]:
-    """Buy and sell prices [rows, sites], USD/MWh, converted by economics.currency_usd."""
-    path = data_file(FILES["prices"], directory)
-    table = read_wide_hourly(path)
-    rates = {ccy.lower(): usd for ccy, usd in scenario.economics.currency_usd.items()}
-    known = {**USD_PER_UNIT_2022, **rates}
-    parsed = {c: parse_price_column(c, table.source, known) for c in table.values}
-    by_zone = {zone: (column, ccy) for column, (zone, ccy) in parsed.items()}
-    for s, site in enumerate(scenario.sites):
-        if site.zone not in by_zone:
-            _zone_error(scenario, s, "price column", path.name, list(by_zone))
-        if by_zone[site.zone][1] not in rates:
+def _market_prices(
+    scenario: Scenario, library: DataLibrary, index: pd.DatetimeIndex, gaps: dict
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Market prices [rows, sites], USD/MWh, and the rates used (USD per unit)."""
+    prices, found = _signal(scenario, library, "price", index, gaps)
+    table = currency_table(scenario.economics.currency_usd)
+    used = {}
+    for site in scenario.sites:
+        currency = found[site.zone].unit
+        if currency not in table:
             raise ScenarioError(
                 f"scenario '{scenario.name}': economics.currency_usd: no rate for "
-                f"{by_zone[site.zone][1].upper()} (prices of site '{site.name}', zone "
-                f"'{site.zone}', in {path.name})"
+                f"{currency.upper()} (prices of site '{site.name}', zone '{site.zone}', in "
+                f"{found[site.zone].table.source})"
             )
-    columns = list(dict.fromkeys(by_zone[site.zone][0] for site in scenario.sites))
-    frame, gaps[path.name] = fill_window(table, index, scenario.traces.fill, columns)
-    buy, sell = [], []
-    for site in scenario.sites:
-        column, ccy = by_zone[site.zone]
-        usd = to_usd_per_mwh(frame.loc[index, column], ccy, rates).to_numpy()
-        site_buy, site_sell = site.tariff_usd_per_mwh(usd)
-        buy.append(site_buy)
-        sell.append(site_sell)
-    return np.column_stack(buy), np.column_stack(sell)
-
-
-def _weather(
-    scenario: Scenario, directory: Path, index: pd.DatetimeIndex, gaps: dict
-) -> dict[str, pd.DataFrame]:
-    """Weather on ``index`` per zone: {zone: frame with temperature_2m °C, cloudcover %,
-    windspeed_10m km/h}."""
-    path = data_file(FILES["weather"], directory)
-    bounds = {name: WEATHER_VARIABLES[name] for name in WEATHER_USED}
-    tables = read_long_hourly(path, "zone_id", WEATHER_USED, bounds=bounds)
-    for s, site in enumerate(scenario.sites):
-        if site.zone not in tables:
-            _zone_error(scenario, s, "weather site", path.name, list(tables))
-    out, filled = {}, {}
-    for zone in dict.fromkeys(site.zone for site in scenario.sites):
-        frame, counts = fill_window(tables[zone], index, scenario.traces.fill)
-        out[zone] = frame.loc[index]
-        filled.update({f"{zone}/{column}": n for column, n in counts.items()})
-    gaps[path.name] = filled
-    return out
+        used[currency.upper()] = table[currency]
+    market = [prices[s.zone].to_numpy() * table[found[s.zone].unit] for s in scenario.sites]
+    return np.column_stack(market), used
 
 
 def _eia_shapes(
-    scenario: Scenario, directory: Path, index: pd.DatetimeIndex, gaps: dict
+    scenario: Scenario, library: DataLibrary, index: pd.DatetimeIndex, gaps: dict
 ) -> dict[tuple[str, str], pd.Series]:
     """EIA-930 SUN/WND shapes (0-1, peak of the year = 1) on ``index``, keyed (fuel, zone).
 
-    Only zones of the scenario's sites that map to a balancing authority; a fuel the authority
-    never reports (NYIS SUN) has no shape. The file is read only if some site needs it.
+    Only zones of the scenario's sites that map to a balancing authority, and only if a data
+    folder holds the EIA-930 file (else those sites use the weather models); a fuel the
+    authority never reports (NYIS SUN) has no shape.
     """
     zone_ba = {zone: ba for ba, zone in BA_ZONES.items()}
     bas = list(dict.fromkeys(zone_ba[s.zone] for s in scenario.sites if s.zone in zone_ba))
-    if not bas:
+    path = library.file(FILES["eia930"])
+    if not bas or path is None:
         return {}
-    path = data_file(FILES["eia930"], directory)
     tables = read_long_hourly(path, "balancing_authority", ("SUN", "WND"))
     shapes, filled = {}, {}
     for ba in bas:
@@ -264,58 +226,42 @@ def _demand(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray:
     return np.stack(per_region, axis=1)[:, :, None] * shares[None, None, :]
 
 
-def _jobs(scenario: Scenario, directory: Path) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Explicit jobs plus GAIA jobs (job_id = offset + GAIA row − 1) released before the end."""
-    stream = scenario.jobs
-    if stream.arrivals_per_hour > 0:
-        raise ScenarioError(
-            f"scenario '{scenario.name}': jobs.arrivals_per_hour: real-2022 traces take training "
-            f"jobs from the GAIA sample (plus jobs.jobs); set it to 0"
-        )
-    max_gpus = min(1024, max(s.gpus for s in scenario.sites))
-    gaia = training_jobs(
-        load_gaia_jobs(directory=directory),
-        min_gpus=min(8, max_gpus),
-        max_gpus=max_gpus,
-        usd_per_gpu_hour=stream.value_usd_per_gpu_hour,
-    )
-    offset = max((j.job_id for j in stream.jobs), default=-1) + 1
-    gaia["job_id"] = offset + gaia["job_id"].str.removeprefix("gaia-").astype("int64") - 1
-    gaia["home_site"] = None
-    explicit = pd.DataFrame(
-        [[getattr(j, c) for c in JOB_COLUMNS] for j in stream.jobs], columns=list(JOB_COLUMNS)
-    )
-    frames = [f for f in (explicit, gaia[list(JOB_COLUMNS)]) if len(f)]
-    jobs = pd.concat(frames, ignore_index=True)
-    kept = jobs[jobs["release_hour"] < scenario.hours]
-    kept = kept.astype({"job_id": "int64", "release_hour": "int64", "gpus": "int64",
-                        "duration_h": "int64", "deadline_hour": "int64", "value_usd": "float64",
-                        "home_site": "object"})
-    kept = kept.sort_values(["release_hour", "job_id"], kind="stable").reset_index(drop=True)
-    counts = {"explicit": len(explicit), "gaia": len(gaia), "gaia_job_id_offset": offset,
-              "dropped_after_run_end": len(jobs) - len(kept)}
-    return kept, counts
-
-
 def real_traces(scenario: Scenario, data_dir: str | Path | None = None) -> TraceSet:
-    """The TraceSet of a real-2022 scenario, read from the real-data directory.
+    """The TraceSet of a real-data scenario, read from the data folders.
 
-    The directory is ``data_dir``, else ``scenario.traces.path``, else ``$GRIDSHIFT_DATA_DIR``,
-    else ``../shared/data``. Raises ScenarioError if the run (with its history) leaves 2022, a
-    site's zone lacks carbon, price or weather data, or a price currency has no rate; TraceError
-    for a missing directory or file, malformed data, or a gap refused by ``traces.fill``.
+    Folders: ``inputs.data_dirs`` in order, then ``data_dir``, else ``scenario.traces.path``,
+    else ``$GRIDSHIFT_DATA_DIR``, else ``../shared/data`` (see
+    :func:`traces.real.datadir.data_folders`). Raises ScenarioError if a site's zone lacks a
+    signal or a price currency has no rate; TraceError for a missing directory, malformed data,
+    data that does not cover the run (with its history), or a gap refused by ``traces.fill``.
     """
+    if scenario.inputs.jobs is None and scenario.jobs.arrivals_per_hour > 0:
+        raise ScenarioError(
+            f"scenario '{scenario.name}': jobs.arrivals_per_hour: the real-data route takes "
+            f"training jobs from GAIA (plus jobs.jobs); set it to 0 or list the sources, e.g. "
+            f"[[inputs.jobs]] kind = \"synthetic\""
+        )
     index = run_index(scenario)
-    directory = resolve_data_dir(data_dir if data_dir is not None else scenario.traces.path)
+    folders = data_folders(scenario.inputs.data_dirs, data_dir, scenario.traces.path)
+    library = DataLibrary(folders)
     gaps: dict[str, dict[str, int]] = {}
-    carbon = _carbon(scenario, directory, index, gaps)
-    buy, sell = _prices(scenario, directory, index, gaps)
-    weather = _weather(scenario, directory, index, gaps)
-    shapes = _eia_shapes(scenario, directory, index, gaps)
+    carbon, carbon_src = _signal(scenario, library, f"carbon_{scenario.traces.carbon_basis}",
+                                 index, gaps)
+    market, rates = _market_prices(scenario, library, index, gaps)
+    weather = {}
+    for name in WEATHER_USED:
+        values, _ = _signal(scenario, library, name, index, gaps)
+        for zone, series in values.items():
+            weather.setdefault(zone, {})[name] = series
+    weather = {zone: pd.DataFrame(cols) for zone, cols in weather.items()}
+    shapes = _eia_shapes(scenario, library, index, gaps)
     pv, wind, pv_model, wind_model = _renewables(scenario, index, weather, shapes)
     temperature = np.column_stack([weather[s.zone]["temperature_2m"] for s in scenario.sites])
-    jobs, job_counts = _jobs(scenario, directory)
-    signals = dict(zip(SITE_SIGNALS, (buy, sell, carbon, pv, wind, temperature), strict=True))
+    carbon_arr = np.column_stack([carbon[s.zone].to_numpy() for s in scenario.sites])
+    jobs, job_notes = scenario_jobs(scenario, index, folders, DEFAULT_JOBS)
+    signals = dict(zip(SITE_SIGNALS, (market, market, carbon_arr, pv, wind, temperature),
+                       strict=True))
+    signals["market_price"] = market
     return TraceSet(
         index=index,
         history_hours=scenario.traces.history_hours,
@@ -326,15 +272,17 @@ def real_traces(scenario: Scenario, data_dir: str | Path | None = None) -> Trace
         demand=_demand(scenario, index),
         jobs=jobs,
         notes={
-            "source": "real-2022",
-            "data_dir": str(directory),
+            "source": scenario.traces.kind,
+            "data_dir": str(folders[-1]),
+            "data_folders": [str(f) for f in folders],
             "fill": scenario.traces.fill,
             "gaps_filled_hours": gaps,
             "carbon_basis": scenario.traces.carbon_basis,
-            "currency_usd": dict(scenario.economics.currency_usd),
+            "currency_usd": rates,
             "zones": {s.name: s.zone for s in scenario.sites},
+            "carbon_files": {z: [str(p) for p in v.files] for z, v in carbon_src.items()},
             "pv_model": pv_model,
             "wind_model": wind_model,
-            "jobs": job_counts,
+            "jobs": job_notes,
         },
     )
