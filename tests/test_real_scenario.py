@@ -17,7 +17,8 @@ from traces.real import ENV_VAR, FILES
 from traces.real.scenario import real_traces
 from traces.traceset import TraceSet
 
-DATA = Path(os.environ.get(ENV_VAR) or Path(__file__).resolve().parents[1].parent / "shared" / "data")
+DATA = Path(os.environ.get(ENV_VAR)
+            or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 pytestmark = pytest.mark.skipif(
     not DATA.is_dir(), reason=f"real data directory {DATA} is absent (see docs/real-data.md)"
 )
