@@ -18,6 +18,7 @@ import pandas as pd
 
 from analysis.kpis import compute_kpis
 from analysis.results import git_commit, package_versions, to_jsonable, write_run
+from analysis.site_kpis import site_kpis
 from policies.base import Policy
 from policies.registry import make_policy, needs_perfect_foresight
 from simulator.engine import RunResult, Simulation
@@ -146,7 +147,8 @@ def simulate(
                         foresee_jobs=foresight).run()
     if check:
         assert_invariants(result)
-    kpis = compute_kpis(result)
+    kpis = {**compute_kpis(result),
+            **site_kpis(result, {s.name: s.zone for s in scenario.sites})}
     meta = {
         "scenario": scenario.model_dump(mode="json"),
         "scenario_name": scenario.name,
