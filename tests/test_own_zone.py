@@ -162,7 +162,7 @@ def test_two_new_zones_for_2023_with_own_arrivals_and_jobs(tmp_path: Path, monke
                   "gpus": [64, 256], "duration_h": [6, 12], "home_site": ["", "warsaw-dc"]}
                  ).to_csv(study / "jobs.csv", index=False)
     (study / "scenario.toml").write_text(SCENARIO)
-    monkeypatch.chdir(tmp_path)  # paths resolve against the scenario file, not the working directory
+    monkeypatch.chdir(tmp_path)  # paths resolve against the scenario file, not the cwd
 
     done = run(study / "scenario.toml", "greedy", out_dir=tmp_path / "runs")
 
