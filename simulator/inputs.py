@@ -7,9 +7,9 @@ Paths are resolved relative to the scenario file when it is loaded from a file (
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 Extend = Literal["none", "repeat", "resample"]
 
@@ -72,7 +72,7 @@ class Inputs(_Model):
 
     data_dirs: list[str] = []
     arrivals: ArrivalTrace | None = None
-    jobs: Annotated[list[JobSource] | None, Field(default=None)] = None
+    jobs: list[JobSource] | None = None
 
 
 def resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:

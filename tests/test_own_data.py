@@ -175,3 +175,33 @@ def test_per_site_kpis_site_names_and_compare_by_site(tmp_path: Path) -> None:
                          text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr
     assert "site=a" in out.stdout and "site=b" in out.stdout
+
+
+def test_resample_fills_later_weeks_with_whole_weeks_of_the_trace(tmp_path: Path) -> None:
+    pd.DataFrame({"release_hour": [2, 170, 171], "gpus": [8, 16, 32], "duration_h": [1, 1, 1]}
+                 ).to_csv(tmp_path / "two_weeks.csv", index=False)
+    data = {**tiny_dict(hours=5 * 168, jobs={"jobs": []}), "inputs": {"jobs": [
+        {"kind": "csv", "path": str(tmp_path / "two_weeks.csv"), "extend": "resample"}]}}
+    jobs = build_traces(parse_scenario(data)).jobs
+    assert jobs.loc[jobs.release_hour < 336, "gpus"].tolist() == [8, 16, 32]
+    later = jobs[jobs.release_hour >= 336]
+    for week in (2, 3, 4):  # each later week is week 0 ({8 at +2}) or week 1 ({16, 32 at +2, +3})
+        part = later[later.release_hour // 168 == week]
+        offsets = sorted(zip(part.release_hour % 168, part.gpus, strict=True))
+        assert offsets in ([(2, 8)], [(2, 16), (3, 32)])
+    assert jobs["job_id"].is_unique
+    again = build_traces(parse_scenario(data)).jobs
+    assert again.equals(jobs)
+
+
+def test_timezone_option_follows_daylight_saving(tmp_path: Path) -> None:
+    stamps = pd.date_range("2022-05-30 00:00", periods=72, freq="h")  # naive Berlin time
+    pd.DataFrame({"t": np.repeat(stamps.strftime("%Y-%m-%d %H:%M"), 2)}).to_csv(
+        tmp_path / "r.csv", index=False)
+    arrivals = {"path": str(tmp_path / "r.csv"), "time_column": "t", "timezone": "Europe/Berlin",
+                "scale": "none", "extend": "repeat"}
+    demand = build_traces(parse_scenario(tiny_dict(inputs={"arrivals": arrivals}))).demand
+    total = demand[:, 0, :].sum(axis=1)
+    # summer time is UTC+2: the trace starts at 2022-05-29 22:00 UTC, so the window's hours
+    # (from 2022-05-30 00:00 UTC) are all covered except the last two, which the repeat fills
+    assert np.allclose(total, 2.0)

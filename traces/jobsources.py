@@ -14,7 +14,7 @@ from the largest explicit id. Sources (see :class:`simulator.inputs.JobSource`):
 
 Extension over a window longer than the trace: the trace's period is its span rounded up to
 whole weeks (168 h); "repeat" adds copies shifted by 1, 2, … periods, "resample" fills each
-later period with a whole week of the trace drawn at random (``numpy.random.default_rng([seed,
+week after the trace with a whole week of the trace drawn at random (``numpy.random.default_rng([seed,
 4, source])``), "none" adds nothing and records ``uncovered_after_hour``. Jobs released before
 the run start or at/after its end are dropped and counted. Nothing is padded silently: each
 source's counts land in ``TraceSet.notes["jobs"]`` and so in meta.json.
@@ -114,17 +114,16 @@ def _extend(jobs: pd.DataFrame, how: str, hours: int, rng: np.random.Generator
     period = WEEK_H * max(1, int(np.ceil((last - max(first, 0)) / WEEK_H)))
     if how == "none":
         return jobs, period
-    copies, n, k = [jobs], len(jobs), 1
-    while first + k * period < hours:
-        if how == "repeat":
-            part = jobs
-        else:
-            week = int(rng.integers(period // WEEK_H))
-            lo = max(first, 0) + week * WEEK_H
+    base, n, weeks = max(first, 0), len(jobs), period // WEEK_H
+    step = period if how == "repeat" else WEEK_H
+    copies, k = [jobs], 1 if how == "repeat" else weeks
+    while base + k * step < hours:
+        part, shift = jobs, k * step
+        if how == "resample":
+            week = int(rng.integers(weeks))
+            lo = base + week * WEEK_H
             part = jobs[(jobs["release_hour"] >= lo) & (jobs["release_hour"] < lo + WEEK_H)]
-            part = part.assign(release_hour=part["release_hour"] - week * WEEK_H,
-                               deadline_hour=part["deadline_hour"] - week * WEEK_H)
-        shift = k * period
+            shift = (k - week) * WEEK_H
         copies.append(part.assign(job_id=part["job_id"] + k * n,
                                   release_hour=part["release_hour"] + shift,
                                   deadline_hour=part["deadline_hour"] + shift))

@@ -90,9 +90,8 @@ def _em_signal(column: str) -> str | None:
     return "renewable_share" if low == "renewable percentage" else None
 
 
-def _one(table: HourlyTable, column: str, signal: str) -> HourlyTable:
-    """The one column of ``table`` that holds ``signal`` (named as in the file)."""
-    del signal
+def _one(table: HourlyTable, column: str) -> HourlyTable:
+    """``table`` cut to its ``column`` (named as in the file)."""
     return HourlyTable(table.source, table.values[[column]], table.rows)
 
 
@@ -101,7 +100,7 @@ def _read_em(path: Path, header: list[str]) -> dict[tuple[str, str], tuple[Hourl
     raw = read_raw(path, [_EM_TIME, _EM_ZONE]).rename(columns={_EM_TIME: TIME_COLUMN})
     tables = long_from_raw(raw, path.name, _EM_ZONE, list(signals),
                            bounds={c: BOUNDS[s] for c, s in signals.items()})
-    return {(zone, s): (_one(t, c, s), BOUNDS[s].unit) for zone, t in tables.items()
+    return {(zone, s): (_one(t, c), BOUNDS[s].unit) for zone, t in tables.items()
             for c, s in signals.items()}
 
 
@@ -137,7 +136,7 @@ def _read_long(path: Path) -> dict[tuple[str, str], tuple[HourlyTable, str]]:
             raise TraceError(path.name, f"{zone} {signal}: value outside [{bounds.low:g}, "
                              f"{bounds.high:g}] {bounds.unit}", column="value",
                              row=int(table.rows.loc[hour]))
-        out[(zone, signal)] = (_one(table, "value", signal), unit)
+        out[(zone, signal)] = (_one(table, "value"), unit)
     return out
 
 
@@ -147,7 +146,7 @@ def _read_bundled(path: Path, signal: str) -> dict[tuple[str, str], tuple[Hourly
         raw = read_raw(path, [TIME_COLUMN, "zone_id", *names])
         tables = long_from_raw(raw, path.name, "zone_id", names,
                                bounds={n: BOUNDS[n] for n in names})
-        return {(z, n): (_one(t, n, n), BOUNDS[n].unit) for z, t in tables.items() for n in names}
+        return {(z, n): (_one(t, n), BOUNDS[n].unit) for z, t in tables.items() for n in names}
     table = read_wide_hourly(path, bounds=BOUNDS.get(signal, Bounds()))
     out = {}
     for column in table.values:
@@ -156,9 +155,9 @@ def _read_bundled(path: Path, signal: str) -> dict[tuple[str, str], tuple[Hourly
             if match is None:
                 raise TraceError(path.name, "price column name must end in _<ccy>_per_mwh",
                                  column=column)
-            out[(match["zone"], "price")] = (_one(table, column, "price"), match["currency"])
+            out[(match["zone"], "price")] = (_one(table, column), match["currency"])
         else:
-            out[(column, signal)] = (_one(table, column, signal), BOUNDS[signal].unit)
+            out[(column, signal)] = (_one(table, column), BOUNDS[signal].unit)
     return out
 
 
