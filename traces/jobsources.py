@@ -14,10 +14,11 @@ from the largest explicit id. Sources (see :class:`simulator.inputs.JobSource`):
 
 Extension over a window longer than the trace: the trace's period is its span rounded up to
 whole weeks (168 h); "repeat" adds copies shifted by 1, 2, … periods, "resample" fills each
-week after the trace with a whole week of the trace drawn at random (``numpy.random.default_rng([seed,
-4, source])``), "none" adds nothing and records ``uncovered_after_hour``. Jobs released before
-the run start or at/after its end are dropped and counted. Nothing is padded silently: each
-source's counts land in ``TraceSet.notes["jobs"]`` and so in meta.json.
+week after the trace with a whole week of the trace drawn at random
+(``numpy.random.default_rng([seed, 4, source])``), "none" adds nothing and records
+``uncovered_after_hour``. Jobs released before the run start or at/after its end are dropped
+and counted. Nothing is padded silently: each source's counts land in
+``TraceSet.notes["jobs"]`` and so in meta.json.
 """
 
 from __future__ import annotations
