@@ -79,7 +79,9 @@ def jobs_with_site_names(jobs: pd.DataFrame, site_names: list[str] | tuple[str, 
 
 def by_site_table(table: pd.DataFrame, what: str = "by_site") -> pd.DataFrame:
     """A sweep results table (with a ``by_site`` or ``by_zone`` column) as one row per run and
-    site (or zone): ``point`` numbers each (original point, site), ``site`` is its parameter."""
+    site (or zone): ``point`` numbers each (original point, site), ``site`` is its parameter.
+    The site's ``benefit_usd`` and ``jobs_run`` appear as ``total_benefit_usd`` and
+    ``jobs_total``, so the usual tables and the regret against the oracle show them."""
     label = "site" if what == "by_site" else "zone"
     meta = ["key", "policy", "seed", "scenario", "status", "error", "wall_s"]
     rows = []
@@ -92,7 +94,8 @@ def by_site_table(table: pd.DataFrame, what: str = "by_site") -> pd.DataFrame:
                          **{m: record.get(m) for m in meta}, **kpis})
     if not rows:
         return pd.DataFrame(columns=["key", "point", label, *meta[1:]])
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(rows).rename(columns={"benefit_usd": "total_benefit_usd",
+                                             "jobs_run": "jobs_total"})
     pairs = list(dict.fromkeys(zip(out["orig_point"], out[label], strict=True)))
     out["point"] = [pairs.index(p) for p in zip(out["orig_point"], out[label], strict=True)]
     kpi_cols = [c for c in out.columns if c not in (*meta, "orig_point", "point", label)]

@@ -12,18 +12,19 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
+
 from simulator.scenario import Scenario
 from simulator.tariff import apply_tariffs, is_default_tariff, tariff_of
 from traces.arrivals import arrivals_from_trace
 from traces.errors import ScenarioError, TraceError
 from traces.jobsources import scenario_jobs
+from traces.real.datadir import data_folders
 from traces.traceset import TraceSet
 
 
 def _folders(scenario: Scenario, data_dir: str | Path | None) -> list[Path]:
     """Data folders for job sources (GAIA); empty if none can be found."""
-    from traces.real.datadir import data_folders
-
     try:
         return data_folders(scenario.inputs.data_dirs, data_dir,
                             scenario.traces.path if scenario.traces.kind != "files" else None)
@@ -31,7 +32,7 @@ def _folders(scenario: Scenario, data_dir: str | Path | None) -> list[Path]:
         return [Path(d) for d in scenario.inputs.data_dirs]
 
 
-def _tariffs(scenario: Scenario, traces: TraceSet) -> dict[str, object]:
+def _tariffs(scenario: Scenario, traces: TraceSet) -> dict[str, np.ndarray]:
     """Buy and sell prices from market prices, or the check that the folder's prices stand."""
     signals = dict(traces.site_signals)
     if "market_price" in signals:

@@ -35,6 +35,7 @@ from traces.errors import TraceError
 from traces.real.datadir import FILES
 from traces.real.jobs import load_gaia_jobs, training_jobs
 from traces.real.tables import Bounds, parse_numbers, parse_times, read_raw
+from traces.synthetic import stream_jobs
 from traces.traceset import JOB_COLUMNS
 
 WEEK_H = 168
@@ -143,12 +144,12 @@ def scenario_jobs(
     ``index`` is the traces' index (history + run); ``default`` the route's sources when
     ``inputs.jobs`` is not set.
     """
-    from traces.synthetic import stream_jobs
-
     start = index[scenario.traces.history_hours]
     explicit = _frame([[getattr(j, c) for c in JOB_COLUMNS] for j in scenario.jobs.jobs])
     sources = scenario.inputs.jobs if scenario.inputs.jobs is not None else default
-    frames, notes = [explicit], {"explicit": len(explicit), "sources": []}
+    frames = [explicit]
+    notes: dict[str, object] = {"explicit": len(explicit)}
+    source_notes: list[dict[str, object]] = []
     next_id = max((j.job_id for j in scenario.jobs.jobs), default=-1) + 1
     for i, source in enumerate(sources):
         if source.kind == "gaia":
@@ -163,17 +164,19 @@ def scenario_jobs(
         extended, period = _extend(jobs, source.extend, scenario.hours, rng)
         extended = extended.assign(job_id=extended["job_id"] + next_id)
         keep = (extended["release_hour"] >= 0) & (extended["release_hour"] < scenario.hours)
-        note = {"kind": source.kind, "path": source.path, "extend": source.extend,
-                "trace_jobs": len(jobs), "period_h": period, "kept": int(keep.sum()),
-                "dropped_before_start": int((extended["release_hour"] < 0).sum()),
-                "dropped_after_run_end": int((extended["release_hour"] >= scenario.hours).sum()),
-                "job_id_offset": next_id}
+        note: dict[str, object] = {
+            "kind": source.kind, "path": source.path, "extend": source.extend,
+            "trace_jobs": len(jobs), "period_h": period, "kept": int(keep.sum()),
+            "dropped_before_start": int((extended["release_hour"] < 0).sum()),
+            "dropped_after_run_end": int((extended["release_hour"] >= scenario.hours).sum()),
+            "job_id_offset": next_id}
         if source.extend == "none" and len(jobs):
             last = int(jobs["release_hour"].max())
             note["uncovered_after_hour"] = last if last < scenario.hours - 1 else None
-        notes["sources"].append(note)
+        source_notes.append(note)
         next_id = int(extended["job_id"].max()) + 1 if len(extended) else next_id
         frames.append(extended[keep])
+    notes["sources"] = source_notes
     jobs = pd.concat([f for f in frames if len(f)] or [explicit], ignore_index=True)
     jobs = _frame(jobs).sort_values(["release_hour", "job_id"], kind="stable")
     return jobs.reset_index(drop=True), notes

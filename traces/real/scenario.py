@@ -248,12 +248,12 @@ def real_traces(scenario: Scenario, data_dir: str | Path | None = None) -> Trace
     carbon, carbon_src = _signal(scenario, library, f"carbon_{scenario.traces.carbon_basis}",
                                  index, gaps)
     market, rates = _market_prices(scenario, library, index, gaps)
-    weather = {}
+    columns: dict[str, dict[str, pd.Series]] = {}
     for name in WEATHER_USED:
         values, _ = _signal(scenario, library, name, index, gaps)
         for zone, series in values.items():
-            weather.setdefault(zone, {})[name] = series
-    weather = {zone: pd.DataFrame(cols) for zone, cols in weather.items()}
+            columns.setdefault(zone, {})[name] = series
+    weather = {zone: pd.DataFrame(cols) for zone, cols in columns.items()}
     shapes = _eia_shapes(scenario, library, index, gaps)
     pv, wind, pv_model, wind_model = _renewables(scenario, index, weather, shapes)
     temperature = np.column_stack([weather[s.zone]["temperature_2m"] for s in scenario.sites])
