@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 from analysis.results import read_run
-from gridshift.api import run
+from gridshift.api import build_traces, run
+from simulator.scenario import load_scenario
+from traces.errors import ScenarioError
 from traces.real import ENV_VAR, FILES
 
 DATA = Path(os.environ.get(ENV_VAR)
@@ -43,7 +45,7 @@ def _write_export(folder: Path, zone: str, source: str) -> None:
 
 
 def _write_long(folder: Path, zone: str, source: str, currency: str, rate: float,
-                carbon: bool) -> None:
+                carbon: bool, cloud: bool = True) -> None:
     """Prices (in ``currency`` at ``rate`` USD per unit), weather and optionally carbon of
     ``zone`` as one long file, values of bundled zone ``source``."""
     prices = _bundled("prices")
@@ -55,6 +57,8 @@ def _write_long(folder: Path, zone: str, source: str, currency: str, rate: float
     weather = weather[weather["zone_id"] == source]
     for name, unit in (("temperature_2m", "degC"), ("cloudcover", "%"),
                        ("windspeed_10m", "km/h")):
+        if name == "cloudcover" and not cloud:
+            continue
         parts.append(pd.DataFrame({"timestamp": weather["datetime_utc"], "signal": name,
                                    "value": weather[name], "unit": unit}))
     if carbon:
@@ -156,7 +160,7 @@ def test_two_new_zones_for_2023_with_own_arrivals_and_jobs(tmp_path: Path, monke
     (study / "mydata").mkdir(parents=True)
     _write_export(study / "mydata", "NO-NO1", "DE-LU")
     _write_long(study / "mydata", "NO-NO1", "DE-LU", "NOK", 0.104, carbon=False)
-    _write_long(study / "mydata", "PL", "US-MIDA-PJM", "PLN", 0.224, carbon=True)
+    _write_long(study / "mydata", "PL", "US-MIDA-PJM", "PLN", 0.224, carbon=True, cloud=False)
     counts = _write_requests(study / "requests.csv")
     pd.DataFrame({"submit_time": ["2023-03-01 09:30:00", "2023-03-03 14:00:00"],
                   "gpus": [64, 256], "duration_h": [6, 12], "home_site": ["", "warsaw-dc"]}
@@ -173,6 +177,8 @@ def test_two_new_zones_for_2023_with_own_arrivals_and_jobs(tmp_path: Path, monke
     assert notes["currency_usd"] == {"NOK": 0.104, "PLN": 0.224}
     assert notes["carbon_files"]["NO-NO1"] == [str(study / "mydata" / "NO-NO1_2023_hourly.csv")]
     assert notes["pv_model"]["oslo-dc"].startswith("clear sky")
+    # PL has no cloud cover, and needs none: warsaw-dc has no PV
+    assert notes["pv_model"]["warsaw-dc"].startswith("none (pv_mw = 0")
     # carbon of the new zone equals the written export (DE-LU's 2022 values, a year later)
     lca = pd.read_csv(DATA / FILES["carbon_lca"], index_col="datetime_utc")["DE-LU"]
     ledger = books["ledger"]
@@ -195,3 +201,7 @@ def test_two_new_zones_for_2023_with_own_arrivals_and_jobs(tmp_path: Path, monke
     assert notes["jobs"]["sources"][0]["period_h"] == 168
     assert set(books["kpis"]["by_zone"]) == {"NO-NO1", "PL"}
     assert books["kpis"]["by_site"]["warsaw-dc"]["import_mwh"] > 0
+    # a PV plant in Warsaw would need the cloud cover the folder lacks: named, one line
+    with pytest.raises(ScenarioError, match=r"sites.1.zone: site 'warsaw-dc' zone 'PL' has no "
+                       r"cloudcover in the data folders .*mydata"):
+        build_traces(load_scenario(study / "scenario.toml").with_updates({"sites.1.pv_mw": 0.1}))

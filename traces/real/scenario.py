@@ -124,22 +124,35 @@ def _zone_error(scenario: Scenario, s: int, what: str, library: DataLibrary) -> 
 
 
 def _signal(
-    scenario: Scenario, library: DataLibrary, signal: str, index: pd.DatetimeIndex, gaps: dict
+    scenario: Scenario,
+    library: DataLibrary,
+    signal: str,
+    index: pd.DatetimeIndex,
+    gaps: dict,
+    needed: frozenset[str] | None = None,
 ) -> tuple[dict[str, pd.Series], dict[str, Series]]:
-    """``signal`` of every site's zone on ``index``, gaps filled by ``traces.fill``."""
-    values, found = {}, {}
-    for s, site in enumerate(scenario.sites):
+    """``signal`` of every site's zone on ``index``, gaps filled by ``traces.fill``. A zone
+    without it is an error if ``needed`` (site names; None = all) holds one of its sites,
+    else it is left out."""
+    values: dict[str, pd.Series] = {}
+    found: dict[str, Series | None] = {}
+    for site in scenario.sites:
         if site.zone in found:
             continue
         series = library.find(site.zone, signal)
         if series is None:
-            _zone_error(scenario, s, signal, library)
+            users = [i for i, x in enumerate(scenario.sites) if x.zone == site.zone
+                     and (needed is None or x.name in needed)]
+            if users:
+                _zone_error(scenario, users[0], signal, library)
+            found[site.zone] = None
+            continue
         frame, counts = fill_window(series.table, index, scenario.traces.fill)
         column = frame.columns[0]
         if counts:
             gaps.setdefault(series.table.source, {})[f"{site.zone}/{signal}"] = counts[column]
         values[site.zone], found[site.zone] = frame.loc[index, column], series
-    return values, found
+    return values, {zone: series for zone, series in found.items() if series is not None}
 
 
 def _market_prices(
@@ -202,6 +215,9 @@ def _renewables(
         if ("SUN", site.zone) in shapes:
             pv.append(shapes[("SUN", site.zone)].to_numpy())
             pv_model[site.name] = f"EIA-930 SUN shape of {site.zone}"
+        elif "cloudcover" not in weather[site.zone]:
+            pv.append(np.zeros(len(index)))
+            pv_model[site.name] = f"none (pv_mw = 0, no cloud cover for {site.zone})"
         else:
             where = Site(site.name, site.latitude, site.longitude,
                          ZONE_TIMEZONES.get(site.zone, "UTC"))
@@ -210,6 +226,9 @@ def _renewables(
         if ("WND", site.zone) in shapes:
             wind.append(shapes[("WND", site.zone)].to_numpy())
             wind_model[site.name] = f"EIA-930 WND shape of {site.zone}"
+        elif "windspeed_10m" not in weather[site.zone]:
+            wind.append(np.zeros(len(index)))
+            wind_model[site.name] = f"none (wind_mw = 0, no 10 m wind for {site.zone})"
         else:
             wind.append(wind_capacity_factor(weather[site.zone]["windspeed_10m"]).to_numpy())
             wind_model[site.name] = f"10 m wind of {site.zone} at 100 m hub, power curve"
@@ -248,13 +267,20 @@ def real_traces(scenario: Scenario, data_dir: str | Path | None = None) -> Trace
     carbon, carbon_src = _signal(scenario, library, f"carbon_{scenario.traces.carbon_basis}",
                                  index, gaps)
     market, rates = _market_prices(scenario, library, index, gaps)
-    columns: dict[str, dict[str, pd.Series]] = {}
-    for name in WEATHER_USED:
-        values, _ = _signal(scenario, library, name, index, gaps)
-        for zone, series in values.items():
-            columns.setdefault(zone, {})[name] = series
-    weather = {zone: pd.DataFrame(cols) for zone, cols in columns.items()}
     shapes = _eia_shapes(scenario, library, index, gaps)
+    needed = {  # cloud cover and wind are needed only where a site has PV / wind but no shape
+        "temperature_2m": None,
+        "cloudcover": frozenset(s.name for s in scenario.sites
+                                if s.pv_mw > 0 and ("SUN", s.zone) not in shapes),
+        "windspeed_10m": frozenset(s.name for s in scenario.sites
+                                   if s.wind_mw > 0 and ("WND", s.zone) not in shapes),
+    }
+    columns: dict[str, dict[str, pd.Series]] = {s.zone: {} for s in scenario.sites}
+    for name in WEATHER_USED:
+        values, _ = _signal(scenario, library, name, index, gaps, needed[name])
+        for zone, series in values.items():
+            columns[zone][name] = series
+    weather = {zone: pd.DataFrame(cols, index=index) for zone, cols in columns.items()}
     pv, wind, pv_model, wind_model = _renewables(scenario, index, weather, shapes)
     temperature = np.column_stack([weather[s.zone]["temperature_2m"] for s in scenario.sites])
     carbon_arr = np.column_stack([carbon[s.zone].to_numpy() for s in scenario.sites])
