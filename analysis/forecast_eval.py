@@ -465,10 +465,11 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
     out.mkdir(parents=True, exist_ok=True)
     settings = settings or ForecastSettings()
     synth = synthetic_eval_scenario(synthetic_hours)
+    from traces.finish import finish_traces
     from traces.synthetic import generate
 
     datasets: list[tuple[str, TraceSet, Sequence[str]]] = [
-        ("synthetic", generate(synth), SYNTHETIC_SIGNALS)]
+        ("synthetic", finish_traces(synth, generate(synth)), SYNTHETIC_SIGNALS)]
     if real:
         datasets.append(("real-2022", real_eval_traces(data_dir), REAL_SIGNALS))
     sums, regrets, mape_ok = [], [], {}
