@@ -58,7 +58,7 @@ def real_eval_traces(data_dir: str | Path | None = None, start: str = "2022-04-0
     """Real 2022 traces of one site per zone with weather (``REAL_ZONES``), ``start`` to the end
     of 2022 after ``history_h`` hours of history; signals exactly as the simulator sees them
     (no price adder: buy = sell = wholesale USD/MWh). Seasonal gap filling (GB prices)."""
-    from traces.real.scenario import YEAR_END, real_traces
+    from traces.replay import YEAR_END, real_traces
     from traces.real.sites import SITES
 
     begin = pd.Timestamp(start, tz="UTC")
@@ -465,10 +465,11 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
     out.mkdir(parents=True, exist_ok=True)
     settings = settings or ForecastSettings()
     synth = synthetic_eval_scenario(synthetic_hours)
+    from traces.finish import finish_traces
     from traces.synthetic import generate
 
     datasets: list[tuple[str, TraceSet, Sequence[str]]] = [
-        ("synthetic", generate(synth), SYNTHETIC_SIGNALS)]
+        ("synthetic", finish_traces(synth, generate(synth)), SYNTHETIC_SIGNALS)]
     if real:
         datasets.append(("real-2022", real_eval_traces(data_dir), REAL_SIGNALS))
     sums, regrets, mape_ok = [], [], {}

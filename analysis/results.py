@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.site_kpis import jobs_with_site_names
 from simulator.engine import RunResult
 
 TABLES = ("ledger", "inference", "routing", "jobs", "clips", "steps")
@@ -86,6 +87,8 @@ def write_run(result: RunResult, folder: str | Path, kpis: dict[str, Any],
     try:
         for name in TABLES:
             table: pd.DataFrame = getattr(result, name)
+            if name == "jobs":
+                table = jobs_with_site_names(table, result.system.site_names)
             table.to_parquet(tmp / f"{name}.parquet", index=False)
         for name, table in result.extras.items():
             table.to_parquet(tmp / f"{name}.parquet", index=False)

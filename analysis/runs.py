@@ -15,6 +15,7 @@ from typing import Any
 
 from analysis.kpis import compute_kpis
 from analysis.results import git_commit, package_versions, to_jsonable
+from analysis.site_kpis import site_kpis
 from policies.registry import make_policy, needs_perfect_foresight
 from simulator.contracts import Policy
 from simulator.engine import RunResult, Simulation
@@ -23,6 +24,7 @@ from simulator.invariants import assert_invariants
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import build_system
 from simulator.traceset import TraceSet
+from traces.finish import finish_traces
 from traces.forecast import scenario_forecasts
 
 
@@ -38,7 +40,7 @@ class Run:
 
 def build_traces(scenario: Scenario, data_dir: str | Path | None = None) -> TraceSet:
     """Realized traces for a scenario: synthetic, from a trace folder, or the real 2022 data."""
-    traces = _build_traces(scenario, data_dir)
+    traces = finish_traces(scenario, _build_traces(scenario, data_dir), data_dir)
     traces.notes["scenario_digest"] = _scenario_digest(scenario)
     return traces
 
@@ -65,7 +67,7 @@ def _build_traces(scenario: Scenario, data_dir: str | Path | None) -> TraceSet:
             raise ScenarioError(f"scenario '{scenario.name}': hours {scenario.hours} exceeds the "
                                 f"{traces.run_hours} run hours in {scenario.traces.path}")
         return traces.truncated(scenario.hours)
-    from traces.real.scenario import real_traces
+    from traces.replay import real_traces
 
     return real_traces(scenario, data_dir)
 
@@ -128,7 +130,8 @@ def simulate(
                         foresee_jobs=foresight).run()
     if check:
         assert_invariants(result)
-    kpis = compute_kpis(result)
+    kpis = {**compute_kpis(result),
+            **site_kpis(result, {s.name: s.zone for s in scenario.sites})}
     meta = {
         "scenario": scenario.model_dump(mode="json"),
         "scenario_name": scenario.name,

@@ -13,6 +13,7 @@ from gridshift.api import simulate
 from simulator.invariants import check_invariants
 from simulator.scenario import load_scenario
 from simulator.system import build_system
+from traces.finish import finish_traces
 from traces.synthetic import generate
 
 
@@ -42,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     scenario = twenty_sites(args.hours)
     tic = time.perf_counter()
-    traces = generate(scenario)
+    traces = finish_traces(scenario, generate(scenario))  # market prices -> site tariffs
     gen_s = time.perf_counter() - tic
     build_system(scenario)
     tic = time.perf_counter()

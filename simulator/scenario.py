@@ -15,11 +15,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from simulator.errors import ScenarioError
+from simulator.inputs import Inputs, resolve_paths
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -118,19 +118,6 @@ class Site(_Model):
         """Local standard time offset from UTC, hours."""
         return round(self.longitude / 15) if self.utc_offset_h is None else self.utc_offset_h
 
-    def tariff_usd_per_mwh(self, wholesale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The site's (buy, sell) prices, USD/MWh, from the wholesale price: buy adds the
-        network adder; sell follows ``sell_rule`` (negative wholesale prices pass through
-        the ``fraction`` rule unscaled)."""
-        buy = wholesale + self.buy_adder_usd_per_mwh
-        if self.sell_rule == "wholesale":
-            sell = wholesale.copy()
-        elif self.sell_rule == "fraction":
-            sell = np.where(wholesale > 0, wholesale * self.sell_fraction, wholesale)
-        else:
-            sell = np.full(len(wholesale), self.sell_fixed_usd_per_mwh)
-        return buy, sell
-
 
 class Region(_Model):
     """A user region that sends inference requests."""
@@ -213,19 +200,13 @@ class Economics(_Model):
     carbon_budget_t: NonNegative | None = None
     export_carbon_credit: bool = False
     shortfall_penalty_usd_per_mwh: NonNegative = 10_000.0
-    currency_usd: dict[str, Positive] = {
-        "USD": 1.0,
-        "EUR": 1.05,
-        "GBP": 1.24,
-        "SGD": 0.725,
-        "JPY": 0.0076,
-    }
+    currency_usd: dict[str, Positive] = {}  # USD per unit, merged over traces.currency
 
 
 class TraceSource(_Model):
     """Where the realized hourly signals come from."""
 
-    kind: Literal["synthetic", "files", "real-2022"] = "synthetic"
+    kind: Literal["synthetic", "files", "real", "real-2022"] = "synthetic"
     path: str | None = None
     history_hours: Annotated[int, Field(ge=0)] = 168
     fill: Literal["refuse", "ffill", "interpolate", "seasonal"] = "refuse"
@@ -297,6 +278,7 @@ class Scenario(_Model):
     economics: Economics = Economics()
     traces: TraceSource = TraceSource()
     forecast: ForecastConfig = ForecastConfig()
+    inputs: Inputs = Inputs()
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -408,4 +390,4 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: not valid {path.suffix[1:].upper()}: {err}") from None
     if not isinstance(data, dict):
         raise ScenarioError(f"{path}: top level must be a table of scenario fields")
-    return parse_scenario(data, source=str(path))
+    return parse_scenario(resolve_paths(data, path.parent), source=str(path))

@@ -4,8 +4,10 @@ Rows ``[0, history_hours)`` are history before the run start (forecasters need i
 is row ``history_hours + t``. Arrays are read-only.
 
 Site signals, shape [rows, sites]:
-    buy_price     USD/MWh the site pays for grid import (wholesale + adder)
+    buy_price     USD/MWh the site pays for grid import (market price + adder)
     sell_price    USD/MWh the site earns for export (can be negative)
+    market_price  (optional) USD/MWh market price the site tariff is applied to
+                  (simulator/tariff.py, via traces/finish.py); not part of the digest
     carbon        gCO2/kWh of grid power (= kg/MWh)
     pv_cf         PV capacity factor, 0..1
     wind_cf       wind capacity factor, 0..1

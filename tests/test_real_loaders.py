@@ -85,7 +85,7 @@ def test_data_dir_prefers_explicit_then_env(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_data_dir_missing_names_place_and_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    with pytest.raises(TraceError, match=r"nowhere: real-data directory not found.*gaia_pai_1k"):
+    with pytest.raises(TraceError, match=r"nowhere: real-data directory not found.*real-data.md"):
         data_dir(tmp_path / "nowhere")
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "gone"))
     with pytest.raises(TraceError, match=f"gone: real-data directory not found \\({ENV_VAR}\\)"):
@@ -323,7 +323,7 @@ def test_not_an_hour_start(tmp_path: Path):
     ("column", "problem"),
     [
         ("SG_usd_per_kwh", "price column name must end in _<currency>_per_mwh"),
-        ("SG_chf_per_mwh", "unknown currency 'chf'"),
+        ("SG_xyz_per_mwh", "unknown currency 'xyz'"),
         ("SG", "price column name must end in _<currency>_per_mwh"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +15,10 @@ from simulator.errors import ScenarioError, TraceError
 from simulator.scenario import Scenario, load_scenario
 from simulator.traceset import TraceSet
 from traces.real import ENV_VAR, FILES
-from traces.real.scenario import real_traces
+from traces.replay import real_traces
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+DATA = Path(os.environ.get(ENV_VAR)
+            or Path(__file__).resolve().parents[1].parent / "shared" / "data")
 pytestmark = pytest.mark.skipif(
     not DATA.is_dir(), reason=f"real data directory {DATA} is absent (see docs/real-data.md)"
 )
@@ -38,7 +40,7 @@ def scenario(**updates: object) -> Scenario:
 @pytest.fixture(scope="module")
 def june() -> TraceSet:
     """48 run hours from 2022-06-01 with 24 h of history."""
-    return real_traces(scenario(hours=48, **{"traces.history_hours": 24}))
+    return build_traces(scenario(hours=48, **{"traces.history_hours": 24}))
 
 
 def at(traces: TraceSet, stamp: str) -> int:
@@ -79,8 +81,8 @@ def test_prices_converted_with_the_scenario_currency_table(june: TraceSet) -> No
     assert sell[3] == pytest.approx(prices["DE-LU_eur_per_mwh"] * 1.05)
     assert buy[4] == pytest.approx(prices["SG_sgd_per_mwh"] * 0.725 + 25.0)
     assert buy[0] == pytest.approx(prices["US-CAL-CISO_usd_per_mwh"] + 20.0)
-    other = real_traces(scenario(hours=48, **{
-        "economics.currency_usd": {"USD": 1.0, "EUR": 1.10, "SGD": 0.7},
+    other = build_traces(scenario(hours=48, **{
+        "economics.currency_usd": {"eur": 1.10},
         "sites.3.sell_rule": "fixed", "sites.3.sell_fixed_usd_per_mwh": 12.0,
     }))
     row = at(other, "2022-06-01 13:00")
@@ -88,12 +90,24 @@ def test_prices_converted_with_the_scenario_currency_table(june: TraceSet) -> No
         prices["DE-LU_eur_per_mwh"] * 1.10 + 30.0
     )
     assert (other.site_signals["sell_price"][:, 3] == 12.0).all()
+    assert other.site_signals["buy_price"][row, 4] == pytest.approx(  # SGD: the default rate
+        prices["SG_sgd_per_mwh"] * 0.725 + 25.0)
+    assert other.notes["currency_usd"] == {"USD": 1.0, "EUR": 1.10, "SGD": 0.725}
+    market = other.site_signals["market_price"][row, 3]
+    assert market == pytest.approx(prices["DE-LU_eur_per_mwh"] * 1.10)
 
 
-def test_currency_without_rate_is_a_scenario_error() -> None:
-    with pytest.raises(ScenarioError, match=r"economics.currency_usd: no rate for EUR \(prices "
-                       r"of site 'frankfurt', zone 'DE-LU'"):
-        real_traces(scenario(hours=24, **{"economics.currency_usd": {"USD": 1.0, "SGD": 0.7}}))
+def test_currency_without_rate_is_a_scenario_error(tmp_path: Path) -> None:
+    hours = pd.date_range("2022-05-24", "2022-06-02", freq="h", inclusive="left")
+    pd.DataFrame({"timestamp": hours.strftime("%Y-%m-%dT%H:%MZ"), "zone": "DE-LU",
+                  "signal": "price", "value": 50.0, "unit": "XYZ/MWh"}).to_csv(
+        tmp_path / "de_prices.csv", index=False)
+    with pytest.raises(ScenarioError, match=r"economics.currency_usd: no rate for XYZ \(prices "
+                       r"of site 'frankfurt', zone 'DE-LU', in de_prices.csv"):
+        real_traces(scenario(hours=24, **{"inputs.data_dirs": [str(tmp_path)]}))
+    rated = build_traces(scenario(hours=24, **{"inputs.data_dirs": [str(tmp_path)],
+                                               "economics.currency_usd": {"XYZ": 0.5}}))
+    assert (rated.site_signals["market_price"][:, 3] == 25.0).all()
 
 
 def test_renewable_models(june: TraceSet) -> None:
@@ -125,9 +139,26 @@ def test_jobs_from_gaia_plus_explicit_and_cut_at_run_end() -> None:
     assert jobs.loc[jobs.job_id == 7, "gpus"].item() == 64
     assert jobs["job_id"].drop(jobs.index[jobs.job_id == 7]).min() >= 8
     notes = traces.notes["jobs"]
-    assert notes["gaia"] == 1000 and notes["explicit"] == 1 and notes["gaia_job_id_offset"] == 8
-    assert notes["dropped_after_run_end"] == 1001 - len(jobs) > 0
-    with pytest.raises(ScenarioError, match="jobs.arrivals_per_hour: real-2022 traces take"):
+    (gaia,) = notes["sources"]
+    assert gaia["trace_jobs"] == 1000 and notes["explicit"] == 1 and gaia["job_id_offset"] == 8
+    assert gaia["kept"] == len(jobs) - 1 and gaia["dropped_after_run_end"] > 0
+
+
+def test_gaia_repeats_weekly_over_four_weeks() -> None:
+    """real-2022 runs four weeks; the 7-day GAIA sample is repeated with a 168 h shift."""
+    jobs = real_traces(scenario(hours=672, **{"traces.history_hours": 0})).jobs
+    weeks = np.bincount(jobs["release_hour"] // 168, minlength=4)
+    assert len(weeks) == 4 and (weeks > 0).all()
+    by_id = jobs.set_index("job_id")
+    copy = by_id.loc[1000:1999]
+    original = by_id.loc[copy.index - 1000]
+    assert len(copy) == 1000
+    assert (copy["release_hour"].to_numpy() == original["release_hour"].to_numpy() + 168).all()
+    assert (copy["gpus"].to_numpy() == original["gpus"].to_numpy()).all()
+
+
+def test_stream_needs_a_listed_source() -> None:
+    with pytest.raises(ScenarioError, match="jobs.arrivals_per_hour: the real-data route takes"):
         real_traces(scenario(hours=48, **{"jobs.arrivals_per_hour": 0.5}))
 
 
@@ -136,9 +167,9 @@ GAP = {"start": "2022-09-03T00:00:00Z", "hours": 24, "traces.history_hours": 48}
 
 
 def test_gap_filled_seasonally_and_recorded() -> None:
-    traces = real_traces(scenario(**GAP))
+    traces = build_traces(scenario(**GAP))
     gaps = traces.notes["gaps_filled_hours"]["electricity_price_2022_hourly.csv"]
-    assert traces.notes["fill"] == "seasonal" and gaps == {"DE-LU_eur_per_mwh": 24}
+    assert traces.notes["fill"] == "seasonal" and gaps == {"DE-LU/price": 24}
     week_before = csv("prices").loc["2022-08-27 05:00+00:00", "DE-LU_eur_per_mwh"]
     assert traces.site_signals["buy_price"][at(traces, "2022-09-03 05:00"), 3] == pytest.approx(
         week_before * 1.05 + 30.0
@@ -173,26 +204,23 @@ def test_refuse_only_looks_at_the_hours_and_zones_used() -> None:
     assert not any(traces.notes["gaps_filled_hours"].values())
 
 
-def test_run_outside_2022_is_one_line_scenario_error() -> None:
-    with pytest.raises(ScenarioError, match=r"^scenario 'real-2022': start 2022-01-05 00:00 UTC "
-                       r"with history_hours 168 needs data from 2021-12-29 00:00 UTC, .* start "
-                       r"at or after 2022-01-08 00:00 UTC or shorten the history$"):
-        real_traces(scenario(start="2022-01-05T00:00:00Z"))
-    with pytest.raises(ScenarioError, match=r"runs to 2023-01-16 00:00 UTC, .* start at or "
-                       r"before 2022-12-04 00:00 UTC or shorten the run$"):
-        real_traces(scenario(start="2022-12-19T00:00:00Z"))
+def test_run_outside_the_data_names_the_file_and_both_ranges() -> None:
+    with pytest.raises(TraceError, match=r"^carbon_intensity_lca_gco2eq_per_kwh_2022_hourly.csv: "
+                       r"data covers 2022-01-01 00:00 to 2022-12-31 23:00 UTC, the run needs "
+                       r"2021-12-29 00:00 to 2022-01-05 23:00 UTC$"):
+        real_traces(scenario(start="2022-01-05T00:00:00Z", hours=24))
 
 
 def test_zone_without_data_names_site_and_zone(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"sites.1.zone: site 'dallas' zone 'BR-SP' has no "
-                       r"price column in electricity_price_2022_hourly.csv"):
+                       r"price in the data folders .* \(zones with it: DE-LU, GB, "):
         real_traces(scenario(hours=24, **{"sites.1.zone": "BR-SP"}))
     for key in ("carbon_lca", "prices", "eia930", "gaia"):
         (tmp_path / FILES[key]).symlink_to(DATA / FILES[key])
     weather = pd.read_csv(DATA / FILES["weather"], dtype=str)
     weather[weather.zone_id != "SG"].to_csv(tmp_path / FILES["weather"], index=False)
     with pytest.raises(ScenarioError, match=r"sites.4.zone: site 'singapore' zone 'SG' has no "
-                       r"weather site in weather_openmeteo_2022_hourly.csv \(zones there: "):
+                       r"temperature_2m in the data folders "):
         real_traces(scenario(hours=24), tmp_path)
 
 
@@ -202,11 +230,12 @@ def test_missing_data_is_one_line_naming_where_and_what(tmp_path: Path, monkeypa
         real_traces(scenario(hours=24), nowhere)
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"{nowhere}: real-data directory not found")
-    assert FILES["carbon_lca"] in message and FILES["gaia"] in message
+    assert "docs/real-data.md" in message
     monkeypatch.setenv(ENV_VAR, str(nowhere))
     with pytest.raises(TraceError, match=f"real-data directory not found \\({ENV_VAR}\\)"):
         build_traces(scenario(hours=24))
-    with pytest.raises(TraceError, match=rf"{FILES['carbon_lca']}: file not found; the real-data"):
+    with pytest.raises(ScenarioError, match=r"sites.0.zone: site 'sanjose' zone 'US-CAL-CISO' "
+                       r"has no carbon_lca in the data folders .* \(zones with it: none;"):
         real_traces(scenario(hours=24, **{"traces.path": str(tmp_path)}))
 
 

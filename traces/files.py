@@ -25,6 +25,7 @@ import pandas as pd
 
 from simulator.errors import TraceError
 from simulator.traceset import JOB_COLUMNS, TraceSet
+from traces.provenance import read_provenance, write_provenance
 
 SITE_FILE_COLUMNS: dict[str, str] = {
     "buy_price_usd_per_mwh": "buy_price",
@@ -34,6 +35,7 @@ SITE_FILE_COLUMNS: dict[str, str] = {
     "wind_capacity_factor": "wind_cf",
     "temperature_c": "temperature",
 }
+MARKET_COLUMN = "market_price_usd_per_mwh"  # optional: the scenario's tariff is then applied
 DEMAND_COLUMN = "requests_per_hour"
 FILL_POLICIES = ("refuse", "ffill", "interpolate", "seasonal")
 _BOUNDS = {"pv_capacity_factor": (0.0, 1.0), "wind_capacity_factor": (0.0, 1.0),
@@ -179,7 +181,8 @@ def load_traceset(folder: str | Path, sites: tuple[str, ...], regions: tuple[str
     _check_series(stamps, site_col, name, index)
     signals: dict[str, np.ndarray] = {}
     filled: dict[str, int] = {}
-    for column, signal in SITE_FILE_COLUMNS.items():
+    optional = {MARKET_COLUMN: "market_price"} if MARKET_COLUMN in frame.columns else {}
+    for column, signal in {**SITE_FILE_COLUMNS, **optional}.items():
         values = _numbers(frame, name, column)
         lo, hi = _BOUNDS.get(column, (-np.inf, np.inf))
         out_of_range = ((values < lo) | (values > hi)).to_numpy()
@@ -202,7 +205,7 @@ def load_traceset(folder: str | Path, sites: tuple[str, ...], regions: tuple[str
     return TraceSet(index=index, history_hours=history_hours, sites=sites, regions=regions,
                     classes=classes, site_signals=signals, demand=demand, jobs=jobs,
                     notes={"source": str(folder), "fill": fill, "filled_hours": filled,
-                           "ignored_sites": unknown})
+                           "ignored_sites": unknown, "provenance": read_provenance(folder)})
 
 
 def _load_demand(folder: Path, regions, classes, index: pd.DatetimeIndex, fill: str,
@@ -277,7 +280,8 @@ def write_traceset(traces: TraceSet, folder: str | Path, fmt: str = "csv") -> Pa
     n, ns = len(traces.index), len(traces.sites)
     sites = pd.DataFrame({"timestamp": np.repeat(stamps, ns),
                           "site": np.tile(traces.sites, n)})
-    for column, signal in SITE_FILE_COLUMNS.items():
+    optional = {MARKET_COLUMN: "market_price"} if "market_price" in traces.site_signals else {}
+    for column, signal in {**SITE_FILE_COLUMNS, **optional}.items():
         sites[column] = traces.site_signals[signal].reshape(-1)
     nr, nk = len(traces.regions), len(traces.classes)
     demand = pd.DataFrame({
@@ -292,4 +296,5 @@ def write_traceset(traces: TraceSet, folder: str | Path, fmt: str = "csv") -> Pa
             frame.to_parquet(path, index=False)
         else:
             frame.to_csv(path, index=False)
+    write_provenance(traces, folder)
     return folder

@@ -103,7 +103,7 @@ def _grid_signals(site: Site, zone: ZoneProfile, index, pv_cf, wind_cf, rng):
         0.75 * net + 0.66 * carbon_noise
     )
     carbon = np.maximum(carbon, zone.carbon_min_g_per_kwh)
-    return (*site.tariff_usd_per_mwh(price), carbon)
+    return price, price, carbon
 
 
 def _demand(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray:
@@ -120,7 +120,8 @@ def _demand(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray:
     return out
 
 
-def _jobs(scenario: Scenario) -> pd.DataFrame:
+def stream_jobs(scenario: Scenario) -> pd.DataFrame:
+    """Explicit jobs plus the seeded Poisson stream of ``[jobs]`` (hours from the run start)."""
     stream = scenario.jobs
     rows = [
         (j.job_id, j.release_hour, j.gpus, j.duration_h, j.deadline_hour, j.value_usd,
@@ -166,6 +167,7 @@ def generate(scenario: Scenario) -> TraceSet:
         for name, arr in (("buy_price", buy), ("sell_price", sell), ("carbon", carbon),
                           ("pv_cf", pv_cf), ("wind_cf", wind_cf), ("temperature", temperature)):
             signals[name][:, s] = arr
+    signals["market_price"] = signals["buy_price"].copy()  # the tariff is applied later
     return TraceSet(
         index=index,
         history_hours=hist,
@@ -174,6 +176,6 @@ def generate(scenario: Scenario) -> TraceSet:
         classes=tuple(c.name for c in scenario.classes),
         site_signals=signals,
         demand=_demand(scenario, index),
-        jobs=_jobs(scenario),
+        jobs=stream_jobs(scenario),
         notes={"source": "synthetic", "seed": scenario.seed},
     )

@@ -17,6 +17,7 @@ import typer
 
 from analysis.compare import comparison_spec, format_comparison, format_value, summarize
 from analysis.executors import START_METHODS, Executor, make_executor
+from analysis.site_kpis import by_site_table
 from analysis.sweep import (
     SweepError,
     SweepResult,
@@ -117,9 +118,13 @@ def compare(
     start: RunStartOpt = None,
     days: DaysOpt = None,
     fill: FillOpt = None,
+    by: Annotated[str, typer.Option(
+        "--by", help="run (whole system), site or zone: one block per site or zone")] = "run",
 ) -> None:
     """Run policies x seeds in parallel; print each KPI's mean and confidence interval across
     seeds, the change against a baseline policy and the regret against the oracle."""
+    if by not in ("run", "site", "zone"):
+        raise SweepError(f"--by: must be run, site or zone, got {by!r}")
     names = _names(policies) or []
     plan = plan_sweep(comparison_spec(scenario, names, parse_seeds(seeds), forecast=forecast,
                                       check=check, save_runs=out is not None,
@@ -129,7 +134,8 @@ def compare(
         typer.echo(f"{len(plan.tasks)} runs on {executor.describe()}", err=True)
         done = run_tasks(plan.tasks, out, executor, retry_failed=retry_failed, progress=True,
                          desc=plan.spec.name, spec_info=plan.info)
-    summary = summarize(done.table, baseline=baseline, oracle=oracle, confidence=confidence,
+    results = done.table if by == "run" else by_site_table(done.table, f"by_{by}")
+    summary = summarize(results, baseline=baseline, oracle=oracle, confidence=confidence,
                         policies=names)
     kpis = list(dict.fromkeys(summary["kpi"])) if all_kpis else None
     typer.echo(format_comparison(summary, confidence=confidence, **(

@@ -8,6 +8,7 @@ the current working directory. The files are read in place and never copied into
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
 
@@ -40,7 +41,7 @@ def _default_candidates() -> list[Path]:
 
 
 def _must_contain() -> str:
-    return "must contain " + ", ".join(FILES.values())
+    return "holds the signal files named in docs/real-data.md"
 
 
 def data_dir(explicit: str | Path | None = None) -> Path:
@@ -69,6 +70,30 @@ def data_dir(explicit: str | Path | None = None) -> Path:
             str(chosen), f"real-data directory not found ({how}); it {_must_contain()}"
         )
     return chosen
+
+
+def data_folders(
+    user_dirs: Sequence[str | Path],
+    explicit: str | Path | None = None,
+    scenario_path: str | Path | None = None,
+) -> list[Path]:
+    """The folders searched for signal files, in order: ``user_dirs`` (each must exist), then
+    the bundled real-data directory (``explicit``, else ``scenario_path``, else as
+    :func:`data_dir`). When user folders are given and no bundled directory was named and none
+    is found at the default places, the user folders alone are searched.
+    """
+    folders = []
+    for folder in user_dirs:
+        if not Path(folder).is_dir():
+            raise TraceError(str(folder), "data folder not found (inputs.data_dirs)")
+        folders.append(Path(folder))
+    named = explicit if explicit is not None else scenario_path
+    try:
+        folders.append(data_dir(named))
+    except TraceError:
+        if not folders or named is not None or os.environ.get(ENV_VAR):
+            raise
+    return list(dict.fromkeys(folders))
 
 
 def data_file(name: str, directory: str | Path | None = None) -> Path:

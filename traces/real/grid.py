@@ -10,22 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import Literal
 
 import pandas as pd
 
 from simulator.errors import TraceError
+from traces.currency import USD_PER_UNIT_2022
 from traces.real.datadir import FILES, data_file
 from traces.real.gaps import GapMethod, GapPolicy, fill_gaps
 from traces.real.tables import Bounds, Loaded, read_wide_hourly
 
 CarbonKind = Literal["lca", "direct"]
-
-USD_PER_UNIT_2022: MappingProxyType[str, float] = MappingProxyType(
-    {"usd": 1.0, "eur": 1.05, "gbp": 1.24, "sgd": 0.725, "jpy": 0.0076}
-)
-"""USD per unit of each currency: fixed 2022 annual averages (a modelling choice)."""
 
 _PRICE_COLUMN = re.compile(r"^(?P<zone>.+)_(?P<currency>[a-z]{3})_per_mwh$")
 

@@ -27,13 +27,16 @@ from traces.real.tables import Bounds, parse_numbers, read_raw
 JOB_COLUMNS = ("job_id", "release_hour", "gpus", "duration_h", "deadline_hour", "value_usd")
 
 
-def load_gaia_jobs(*, directory: str | Path | None = None) -> pd.DataFrame:
+def load_gaia_jobs(
+    *, directory: str | Path | None = None, path: str | Path | None = None
+) -> pd.DataFrame:
     """Raw GAIA jobs with columns ``arrival_s`` (s), ``length_s`` (s), ``cpus``; file order.
 
     The index is the file's data-row number (1 = first line after the header). Arrival and length
-    must be >= 0 s, cpus a whole number >= 1; empty cells are refused.
+    must be >= 0 s, cpus a whole number >= 1; empty cells are refused. ``path`` names a file in
+    the GAIA format directly; otherwise the sample is read from the real-data ``directory``.
     """
-    path = data_file(FILES["gaia"], directory)
+    path = Path(path) if path is not None else data_file(FILES["gaia"], directory)
     raw = read_raw(path, ["arrival_time", "length", "cpus"])
     rules = {
         "arrival_s": ("arrival_time", Bounds(0, np.inf, "s"), False),

@@ -207,6 +207,19 @@ def read_long_hourly(
     reads ``<file> [<key_column>=<key>]``.
     """
     raw = read_raw(path, [TIME_COLUMN, key_column, *value_columns])
+    return long_from_raw(raw, path.name, key_column, value_columns, keys, bounds)
+
+
+def long_from_raw(
+    raw: pd.DataFrame,
+    name: str,
+    key_column: str,
+    value_columns: Sequence[str],
+    keys: Sequence[str] | None = None,
+    bounds: Mapping[str, Bounds] | None = None,
+) -> dict[str, HourlyTable]:
+    """:func:`read_long_hourly` on text already read from file ``name`` (columns checked)."""
+    path = Path(name)
     if raw.empty:
         raise TraceError(path.name, "no data rows")
     stamps = parse_times(raw, TIME_COLUMN, path.name)
