@@ -85,7 +85,7 @@ def test_routing_heatmap(run) -> None:
     fig = F.plot_routing(run)
     _assert_image(fig)
     texts = _texts(fig)
-    _has(texts, "Inference routing", "user region → site", "hour of the run (h",
+    _has(texts, "Inference routing", "user region → site", "time (UTC)",
          "requests served (thousand per hour)", "share of the region's served requests")
     labels = {t.get_text() for t in fig.axes[0].get_yticklabels()}
     assert {"west → a", "west → b", "south → a", "south → b"} == labels
@@ -117,7 +117,7 @@ def test_jobs_gantt(run) -> None:
     fig = F.plot_jobs(run)
     _assert_image(fig)
     texts = _texts(fig)
-    _has(texts, "Training jobs", "hour of the run (h", "training job (by release)",
+    _has(texts, "Training jobs", "time (UTC)", "training job (by release)",
          "release → deadline window", "running at")
 
 

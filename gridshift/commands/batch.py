@@ -15,7 +15,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from analysis.compare import comparison_spec, format_comparison, format_value, summarize
+from analysis.catalogue import format_value
+from analysis.compare import comparison_spec, summarize
 from analysis.executors import START_METHODS, Executor, make_executor
 from analysis.sweep import (
     SweepError,
@@ -25,6 +26,7 @@ from analysis.sweep import (
     run_tasks,
     value_label,
 )
+from analysis.tables import format_comparison
 from gridshift.overrides import DaysOpt, FillOpt, scenario_overrides
 from gridshift.overrides import StartOpt as RunStartOpt
 
