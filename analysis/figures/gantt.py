@@ -66,7 +66,7 @@ def _rows(jobs: pd.DataFrame, site_names: list[str]) -> tuple[np.ndarray, list, 
         y[mask] = base + lanes
         width = lanes.max() + 1
         ticks.append(base + (width - 1) / 2)
-        labels.append(f"{name} ({int(mask.sum())} jobs)")
+        labels.append(f"{name} ({int(mask.sum())} job{'' if mask.sum() == 1 else 's'})")
         base += width + 1.0
     return y, ticks, labels
 

@@ -228,7 +228,7 @@ def _pivot(table: pd.DataFrame, kpi: str, policies: list[str]) -> str:
 
 
 def report(
-    path: Annotated[Path, typer.Argument(help="a run folder, or a sweep/compare folder")],
+    path: Annotated[Path, typer.Argument(help="a run, comparison, sweep/compare or tables folder")],
     out: Annotated[Path | None, typer.Option(
         "--out", help="HTML file to write (default: PATH/report.html)")] = None,
     max_runs: Annotated[int, typer.Option(
@@ -241,7 +241,8 @@ def report(
     from analysis.report import write_report  # seaborn and matplotlib: only when reporting
 
     target = write_report(path, out, max_runs=max_runs, confidence=confidence,
-                          baseline=baseline, dpi=dpi)
+                          baseline=baseline, dpi=dpi,
+                          progress=lambda text: typer.echo(f"  {text}", err=True))
     typer.echo(f"report: {target}")
 
 
