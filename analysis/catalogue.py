@@ -152,12 +152,14 @@ def format_value(name: str, value: Any, signed: bool = False) -> str:
     return format_number(value, describe(name).decimals, signed)
 
 
-def format_change(name: str, delta: Any, base: Any) -> str:
-    """A signed change with its percent of ``|base|`` where a percent means something (not
-    for timings, counts of all jobs or a base near zero)."""
+def format_change(name: str, delta: Any, base: Any, half: float | None = None) -> str:
+    """A signed change (± ``half``, its interval's half-width) with its percent of ``|base|``
+    where a percent means something (not for timings, all-jobs counts or a base near 0)."""
     text = format_value(name, delta, signed=True)
     if not text:
         return ""
+    if half is not None:
+        text += f" ± {format_value(name, half)}"
     kpi = describe(name)
     try:
         b = float(base)

@@ -30,13 +30,13 @@ def render(table: Table, width: int = 160) -> str:
 def grid(rows: dict[str, list[str]], columns: Sequence[str], title: str | None = None,
          first: str = "KPI") -> str:
     """Rows of already formatted cells (label -> one cell per column), right-aligned."""
-    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table = Table(box=box.SIMPLE_HEAD)
     table.add_column(first, justify="left", no_wrap=True)
     for c in columns:
         table.add_column(str(c), justify="right")
     for label, cells in rows.items():
         table.add_row(label, *cells)
-    return render(table)
+    return (f"{title}\n" if title else "") + render(table)
 
 
 def kpi_table(kpis: pd.DataFrame, columns: Sequence[str] = MAIN_KPIS) -> str:
@@ -69,7 +69,9 @@ def format_comparison(summary: pd.DataFrame, kpis: Sequence[str] = MAIN_KPIS,
                 cell += f" ± {format_value(r.kpi, half)}"
             means[r.kpi][col] = cell
             if r.policy != r.baseline and np.isfinite(r.delta):
-                deltas[r.kpi][col] = format_change(r.kpi, r.delta, base_mean.get(r.kpi))
+                dhalf = (r.delta_ci_high - r.delta_ci_low) / 2
+                deltas[r.kpi][col] = format_change(r.kpi, r.delta, base_mean.get(r.kpi),
+                                                   dhalf if np.isfinite(dhalf) else None)
         first = part.iloc[0]
         n = int(part["n"].max())
         head = ", ".join(f"{c}={first[c]}" for c in by)

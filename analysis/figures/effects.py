@@ -52,7 +52,7 @@ def plot_paired_differences(table: pd.DataFrame, baseline: str | None = None,
     colours = palette(order)
     n = int(summary["n"].max())
     with styled():
-        fig = new_figure(4.0 * min(len(kpis), 4) + 1.5, 0.9 + 0.45 * len(others) + 1.4)
+        fig = new_figure(3.6 * min(len(kpis), 4) + 1.5, 2.8 + 0.45 * len(others))
         axes = fig.subplots(1, len(kpis), squeeze=False)[0]
         for ax, kpi in zip(axes, kpis, strict=True):
             part = summary[summary["kpi"] == kpi].set_index("policy").reindex(others)
@@ -118,7 +118,7 @@ def plot_pareto(table: pd.DataFrame, param: str | None = None) -> Figure:
         ax.set_ylabel("benefit before the carbon charge (USD)")
         number_axis(ax.xaxis, "emissions_t")
         number_axis(ax.yaxis, BENEFIT)
-        legend_outside(fig, title=f"policy (labels: {label_of(param)})")
+        legend_outside(fig, title="policy\n(point labels: carbon\nprice, USD/tCO2)")
         ax.set_title("Carbon–cost trade-off across carbon prices")
     return fig
 
