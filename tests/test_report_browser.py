@@ -33,7 +33,8 @@ _PROBE = """<script>
 window.__errors = [];
 window.addEventListener('error', e => window.__errors.push(
   e.message || ('failed to load ' + (e.target && (e.target.src || e.target.href)))), true);
-const _err = console.error; console.error = (...a) => { window.__errors.push(a.join(' ')); _err(...a); };
+const _err = console.error;
+console.error = (...a) => { window.__errors.push(a.join(' ')); _err(...a); };
 window.addEventListener('load', () => {
   const imgs = [...document.images];
   document.body.dataset.check = JSON.stringify({

@@ -42,9 +42,8 @@ from traces.real.generation import BA_ZONES, capacity_factor_shape
 from traces.real.grid import USD_PER_UNIT_2022, parse_price_column, to_usd_per_mwh
 from traces.real.jobs import load_gaia_jobs, training_jobs
 from traces.real.sites import ZONE_TIMEZONES, Site
-from traces.real.solar import pv_capacity_factor
 from traces.real.tables import Bounds, HourlyTable, read_long_hourly, read_wide_hourly
-from traces.real.weather import WEATHER_VARIABLES
+from traces.real.weather import WEATHER_VARIABLES, pv_capacity_factor
 from traces.real.wind import wind_capacity_factor
 from traces.traceset import JOB_COLUMNS, SITE_SIGNALS, TraceSet
 
