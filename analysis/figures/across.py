@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from analysis.catalogue import label_of
+from analysis.catalogue import describe, label_of
 from analysis.compare import BENEFIT, REGRET, add_regret, summarize
 from analysis.figures.style import legend_outside, new_figure, number_axis, palette, styled
 from analysis.sweep import param_columns, value_label
@@ -55,8 +55,10 @@ def plot_benefit_emissions(table: pd.DataFrame, confidence: float = 0.95) -> Fig
         ax.set_xlabel(label_of("emissions_t"))
         ax.set_ylabel(label_of(BENEFIT))
         number_axis(ax.yaxis, BENEFIT)
-        ax.set_xlim(left=0)
+        ax.set_xlim(left=max(ax.get_xlim()[0], 0.0))  # no emissions below 0 t
         number_axis(ax.xaxis, "emissions_t")
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
         legend_outside(fig, title="policy")
         ax.set_title("Benefit against emissions per policy")
     return fig
@@ -97,7 +99,7 @@ def plot_sensitivity(table: pd.DataFrame, param: str, kpi: str = BENEFIT, *,
     cols = min(3, len(panels))
     rows = -(-len(panels) // cols)
     with styled():
-        fig = new_figure(5.2 * cols + 1.8, 3.8 * rows + 0.6)
+        fig = new_figure(5.6 * cols + 1.8, 3.8 * rows + 1.0)
         axes = fig.subplots(rows, cols, squeeze=False, sharey=True).ravel()
         for ax, panel in zip(axes, panels, strict=False):
             part = summary[summary["panel"] == panel]
@@ -125,7 +127,8 @@ def plot_sensitivity(table: pd.DataFrame, param: str, kpi: str = BENEFIT, *,
         handles.append(Patch(color="0.6", alpha=0.3, label=f"{confidence:.0%} CI of the mean"))
         fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6),
                    title="policy")
-        fig.suptitle(f"Sensitivity of {label_of(kpi)} to {xlabel or param}")
+        fig.suptitle(f"Sensitivity of {describe(kpi).label} to\n{xlabel or param}",
+                     fontsize="medium")
     return fig
 
 
