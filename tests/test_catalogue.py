@@ -19,7 +19,8 @@ from analysis.tables import kpi_table
 @pytest.mark.parametrize(("value", "decimals", "signed", "text"), [
     (7157227.4, 0, False, "7,157,227"), (1.245644e-11, 0, False, "0"), (-0.0001, 1, False, "0.0"),
     (-1234.56, 1, True, "-1,234.6"), (0.4, 0, True, "0"), (2.56e3, 0, False, "2,560"),
-    (float("nan"), 2, False, ""), (None, 0, False, ""), (1e20, 0, False, "100,000,000,000,000,000,000"),
+    (float("nan"), 2, False, ""), (None, 0, False, ""),
+    (1e20, 0, False, "100,000,000,000,000,000,000"),
 ])
 def test_numbers_are_readable(value, decimals, signed, text) -> None:
     assert format_number(value, decimals, signed) == text
