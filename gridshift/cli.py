@@ -60,7 +60,7 @@ def demo(out: OutOpt = Path("results"),
     typer.echo(kpi_table(table))
     typer.echo(f"comparison folder: {folder.resolve()}")
     if report:
-        typer.echo(f"report: {api.report(folder, progress=_note)}")
+        typer.echo(f"report: {api.report(folder, max_runs=2, progress=_note)}")
     else:
         typer.echo(f"report: gridshift report {folder}")
 
