@@ -149,7 +149,7 @@ def test_benefit_against_emissions(table: pd.DataFrame) -> None:
 def test_sensitivity_with_bands(table: pd.DataFrame) -> None:
     fig = F.plot_sensitivity(table, "battery", "emissions_t", xlabel="battery (× base value)")
     _assert_image(fig)
-    _has(_texts(fig), "Sensitivity of emissions (tCO2) to battery (× base value)",
+    _has(_texts(fig), "Sensitivity of emissions (tCO2) to\nbattery (× base value)",
          "battery (× base value)", "emissions (tCO2)", "fifo", "greedy", "95% CI of the mean")
     ax = fig.axes[0]
     assert len(ax.lines) == 2 and len(ax.collections) == 2  # a line and a band per policy

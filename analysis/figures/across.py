@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from analysis.catalogue import describe, label_of
+from analysis.catalogue import label_of
 from analysis.compare import BENEFIT, REGRET, add_regret, summarize
 from analysis.figures.style import legend_outside, new_figure, number_axis, palette, styled
 from analysis.sweep import param_columns, value_label
@@ -127,7 +127,7 @@ def plot_sensitivity(table: pd.DataFrame, param: str, kpi: str = BENEFIT, *,
         handles.append(Patch(color="0.6", alpha=0.3, label=f"{confidence:.0%} CI of the mean"))
         fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6),
                    title="policy")
-        fig.suptitle(f"Sensitivity of {describe(kpi).label} to\n{xlabel or param}",
+        fig.suptitle(f"Sensitivity of {label_of(kpi)} to\n{xlabel or param}",
                      fontsize="medium")
     return fig
 
