@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import figures as F
-from analysis.catalogue import direction_note, format_change
+from analysis.catalogue import direction_note, format_change, header_of
 from analysis.collection import comparison_kpis, read_comparison
 from analysis.kpis import KPI_TABLE_ORDER
 from analysis.report_parts import Figures, ReportError, Section, key_values, kpi_rows, table
@@ -70,7 +70,7 @@ def run_report(folder: Path, figs: Figures) -> tuple[str, list[Section]]:
 def _changes(kpis: pd.DataFrame, baseline: str) -> dict[str, Any]:
     names = [k for k in KPI_TABLE_ORDER if k in kpis]
     others = [p for p in kpis.index if p != baseline]
-    rows = [[F.label_of(k), *(format_change(k, kpis.loc[p, k] - kpis.loc[baseline, k],
+    rows = [[header_of(k), *(format_change(k, kpis.loc[p, k] - kpis.loc[baseline, k],
                                             kpis.loc[baseline, k]) for p in others)]
             for k in names]
     return table(["KPI", *others], rows, f"Each policy minus {baseline} (same traces).")
