@@ -73,7 +73,7 @@ CATALOGUE: dict[str, Kpi] = {
 }
 for _stat, _what in (("median", "median"), ("p95", "p95")):
     for _col, _name in (("decide_s", "decide"), ("solve_s", "solve"), ("build_s", "build")):
-        CATALOGUE[f"{_col}_{_stat}"] = Kpi(f"{_name} time ({_what})", "s", 3, -1, relative=False)
+        CATALOGUE[f"{_col}_{_stat}"] = Kpi(f"{_name} time ({_what})", "s", 4, -1, relative=False)
 
 # Unit suffixes of names the catalogue does not list, longest first.
 _SUFFIXES: tuple[tuple[str, str, int], ...] = (
