@@ -40,7 +40,7 @@ def test_known_and_unknown_kpis() -> None:
 
 def test_percent_change_only_where_it_means_something() -> None:
     assert format_change("total_benefit_usd", 20824.0, 300805.0) == "+20,824 (+6.9%)"
-    assert format_change("decide_s_median", 1.7, 0.0001) == "+1.700"  # no "+1700249.8%"
+    assert format_change("decide_s_median", 1.7, 0.0001) == "+1.7000"  # no "+1700249.8%"
     assert format_change("unserved_penalty_usd", -3.0, 1e-11) == "-3"
     assert format_change("emissions_t", -3.66, 26.1, 5.1) == "-3.7 ± 5.1 (-14.0%)"
 
