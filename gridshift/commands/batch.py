@@ -15,7 +15,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from analysis.catalogue import format_value
+from analysis.catalogue import format_value, header_of
 from analysis.compare import comparison_spec, summarize
 from analysis.executors import START_METHODS, Executor, make_executor
 from analysis.sweep import (
@@ -26,7 +26,7 @@ from analysis.sweep import (
     run_tasks,
     value_label,
 )
-from analysis.tables import format_comparison
+from analysis.tables import format_comparison, grid
 from gridshift.overrides import DaysOpt, FillOpt, scenario_overrides
 from gridshift.overrides import StartOpt as RunStartOpt
 
@@ -223,8 +223,11 @@ def _pivot(table: pd.DataFrame, kpi: str, policies: list[str]) -> str:
     wide = cell.unstack("policy")
     order = ok.assign(**labels).sort_values("point", kind="stable")[index].drop_duplicates()
     wide = wide.reindex(pd.MultiIndex.from_frame(order) if len(index) > 1 else order[index[0]])
-    wide = wide[[p for p in policies if p in wide.columns]]
-    return f"{kpi}: mean ± std across seeds\n{wide.to_string()}"
+    wide = wide[[p for p in policies if p in wide.columns]].fillna("")
+    rows = {", ".join(map(str, k)) if isinstance(k, tuple) else str(k): list(v)
+            for k, v in wide.iterrows()}
+    return grid(rows, list(wide.columns), f"{header_of(kpi)}: mean ± std across seeds",
+                first=", ".join(index))
 
 
 def report(
