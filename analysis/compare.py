@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as student_t
 
 from analysis.executors import Executor
-from analysis.kpis import KPI_TABLE_ORDER
 from analysis.sweep import (
     SweepError,
     SweepResult,
@@ -33,75 +33,20 @@ from analysis.sweep import (
     param_columns,
     run_sweep,
 )
-from analysis.tables import KPI_LABELS
 
 REGRET = "regret_usd"
 BENEFIT = "total_benefit_usd"
 META_COLUMNS = ("key", "point", "policy", "seed", "scenario", "status", "error", "wall_s")
 SUMMARY_COLUMNS = ("policy", "kpi", "n", "n_failed", "mean", "std", "ci_low", "ci_high",
                    "baseline", "delta", "delta_ci_low", "delta_ci_high", "delta_pct")
-MAIN_KPIS: tuple[str, ...] = (*KPI_TABLE_ORDER, REGRET)
 
 
-# ---- Student t without scipy -----------------------------------------------------------------
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny, c, d = 1e-300, 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + num * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + num / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            break
-    return h
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta I_x(a, b)."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                     + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(x: float, df: float) -> float:
-    """Cumulative distribution of Student's t with ``df`` degrees of freedom."""
-    z = x * x / (df + x * x)
-    # P(|T| > |x|) / 2, from whichever incomplete beta is accurate for this |x|.
-    tail = 0.5 * (1.0 - _betainc(0.5, df / 2.0, z)) if z < 0.5 else \
-        0.5 * _betainc(df / 2.0, 0.5, df / (df + x * x))
-    return 1.0 - tail if x > 0 else tail
-
-
+# ---- statistics ------------------------------------------------------------------------------
 def t_quantile(p: float, df: float) -> float:
-    """Quantile of Student's t (bisection on :func:`t_cdf`, 1e-12 accurate)."""
+    """Quantile of Student's t with ``df`` degrees of freedom (``scipy.stats.t``)."""
     if not 0.0 < p < 1.0:
         raise ValueError(f"t quantile: p must be in (0, 1), got {p}")
-    lo, hi = -1.0, 1.0
-    while t_cdf(lo, df) > p:
-        lo *= 2.0
-    while t_cdf(hi, df) < p:
-        hi *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-12 * max(1.0, abs(mid)):
-            break
-    return 0.5 * (lo + hi)
+    return float(student_t.ppf(p, df))
 
 
 def _half_width(std: pd.Series, n: pd.Series, confidence: float) -> pd.Series:
@@ -233,58 +178,3 @@ def compare_policies(scenario: str | Path, policies: Sequence[str],
                           **kwargs)
     return summarize(done.table, baseline=baseline, oracle=oracle, confidence=confidence,
                      kpis=kpis, policies=policies)
-
-
-# ---- terminal tables -------------------------------------------------------------------------
-_LABELS: dict[str, str] = {**KPI_LABELS, REGRET: "regret vs oracle USD"}
-
-
-def format_value(kpi: str, value: float, signed: bool = False) -> str:
-    """A KPI value for a table: shares 3 decimals, small numbers 1, money whole USD."""
-    if value is None or not np.isfinite(value):
-        return ""
-    sign = "+" if signed else ""
-    if kpi in ("served_share", "gpu_utilisation") or kpi.startswith("served_share_"):
-        return f"{value:{sign}.3f}"
-    if kpi.startswith("jobs_") or kpi == "emissions_t" or abs(value) < 100:
-        return f"{value:{sign},.1f}" if kpi != "jobs_total" else f"{value:{sign},.0f}"
-    return f"{value:{sign},.0f}"
-
-
-def format_comparison(summary: pd.DataFrame, kpis: Sequence[str] = MAIN_KPIS,
-                      confidence: float = 0.95) -> str:
-    """Two terminal tables per point: mean +- CI half-width (at ``confidence``, as the summary
-    was computed); change against the baseline."""
-    blocks = []
-    by = [c for c in summary.columns if c not in (*SUMMARY_COLUMNS, "point")]
-    for _, part in summary.groupby("point", sort=True):
-        part = part[part["kpi"].isin(kpis)]
-        if part.empty:
-            continue
-        policies = list(dict.fromkeys(part["policy"]))
-        rows = [k for k in kpis if k in set(part["kpi"])]
-        means = pd.DataFrame("", index=[_LABELS.get(k, k) for k in rows], columns=policies)
-        deltas = means.copy()
-        for r in part.itertuples(index=False):
-            label = _LABELS.get(r.kpi, r.kpi)
-            half = (r.ci_high - r.ci_low) / 2
-            cell = format_value(r.kpi, r.mean)
-            if np.isfinite(half):
-                cell += f" ± {format_value(r.kpi, half)}"
-            means.loc[label, r.policy] = cell
-            if r.policy != r.baseline and np.isfinite(r.delta):
-                pct = f" ({r.delta_pct:+.1f}%)" if np.isfinite(r.delta_pct) else ""
-                deltas.loc[label, r.policy] = format_value(r.kpi, r.delta, signed=True) + pct
-        first = part.iloc[0]
-        n = int(part["n"].max())
-        head = ", ".join(f"{c}={first[c]}" for c in by)
-        ci = f"{confidence:.0%} CI" if n > 1 else "no CI (1 seed)"
-        failed = int(part.drop_duplicates("policy")["n_failed"].sum())
-        title = f"{head + ': ' if head else ''}mean over {n} seed{'s' if n != 1 else ''} " \
-                f"± {ci}" + (f"; {failed} runs failed" if failed else "")
-        blocks.append(title + "\n" + means.to_string())
-        others = [p for p in policies if p != first["baseline"]]
-        if others:
-            blocks.append(f"change against {first['baseline']} (paired by seed)\n"
-                          + deltas[others].to_string())
-    return "\n\n".join(blocks)

@@ -58,8 +58,8 @@ def real_eval_traces(data_dir: str | Path | None = None, start: str = "2022-04-0
     """Real 2022 traces of one site per zone with weather (``REAL_ZONES``), ``start`` to the end
     of 2022 after ``history_h`` hours of history; signals exactly as the simulator sees them
     (no price adder: buy = sell = wholesale USD/MWh). Seasonal gap filling (GB prices)."""
-    from traces.replay import YEAR_END, real_traces
     from traces.real.sites import SITES
+    from traces.replay import YEAR_END, real_traces
 
     begin = pd.Timestamp(start, tz="UTC")
     sites = [{"name": zone, "zone": zone, "latitude": SITES[zone].lat_deg,

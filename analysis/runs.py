@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.catalogue import format_value
 from analysis.kpis import compute_kpis
 from analysis.results import git_commit, package_versions, to_jsonable
 from analysis.site_kpis import site_kpis
@@ -36,6 +37,14 @@ class Run:
     kpis: dict[str, Any]
     meta: dict[str, Any]
     folder: Path | None = None
+
+    def __repr__(self) -> str:
+        k, m = self.kpis, self.meta
+        where = f", folder='{self.folder}'" if self.folder is not None else ""
+        return (f"Run(scenario={m.get('scenario_name')!r}, policy={m.get('policy')!r}, "
+                f"seed={m.get('seed')}, hours={len(self.result.ledger['hour'].unique())}, "
+                f"benefit={format_value('total_benefit_usd', k.get('total_benefit_usd'))} USD, "
+                f"emissions={format_value('emissions_t', k.get('emissions_t'))} tCO2{where})")
 
 
 def build_traces(scenario: Scenario, data_dir: str | Path | None = None) -> TraceSet:

@@ -13,13 +13,32 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.results import write_run
+from analysis.collection import write_comparison
+from analysis.results import TABLES, read_run, write_run
 from analysis.runs import Run, build_traces, scenario_key, simulate
-from simulator.scenario import Scenario, load_scenario
+from simulator.engine import RunResult
+from simulator.errors import ScenarioError
+from simulator.scenario import Scenario, load_scenario, parse_scenario
+from simulator.system import build_system
 
-__all__ = ["Run", "build_traces", "compare", "run", "scenario_key", "simulate"]
+__all__ = ["Run", "build_traces", "compare", "load_run", "report", "run", "scenario_key",
+           "simulate"]
 
 DEFAULT_RESULTS_DIR = Path("results")
+
+
+def load_run(path: str | Path) -> Run:
+    """A run folder read back: the books as pandas tables, KPIs, metadata and its system."""
+    folder = Path(path)
+    if not (folder / "meta.json").is_file() or not (folder / "ledger.parquet").is_file():
+        raise ScenarioError(f"{folder}: not a run folder (meta.json and ledger.parquet)")
+    tables = read_run(folder)
+    meta = tables.pop("meta")
+    kpis = tables.pop("kpis")
+    books = {name: tables.pop(name, pd.DataFrame()) for name in TABLES}
+    system = build_system(parse_scenario(meta["scenario"], source=str(folder / "meta.json")))
+    result = RunResult(system=system, meta=meta, extras=tables, **books)
+    return Run(result=result, kpis=kpis, meta=meta, folder=folder)
 
 
 def run(
@@ -46,17 +65,32 @@ def compare(
     out_dir: str | Path | None = None,
     **kwargs: Any,
 ) -> pd.DataFrame:
-    """Run several policies on the same scenario and traces; one row of KPIs per policy."""
+    """Run several policies on the same scenario and traces; one row of KPIs per policy.
+
+    With ``out_dir``, each run's folder goes there and ``comparison.json`` lists them (a
+    comparison folder that ``gridshift report`` reads)."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if seed is not None:
         scenario = scenario.with_updates({"seed": seed})
     traces = build_traces(scenario, kwargs.pop("data_dir", None))
-    rows = []
+    rows, folders = [], {}
     for name in policies:
         if out_dir is None:
             done = simulate(scenario, name, traces=traces, **kwargs)
         else:
             done = run(scenario, name, traces=traces, out_dir=out_dir, **kwargs)
+            folders[name] = done.folder
         rows.append({"policy": name, **done.kpis})
+    if out_dir is not None:
+        write_comparison(out_dir, folders, scenario=scenario.name, seed=scenario.seed,
+                         command="gridshift.compare")
     return pd.DataFrame(rows).set_index("policy")
+
+
+def report(path: str | Path, out: str | Path | None = None, **kwargs: Any) -> Path:
+    """Write the HTML report of a run, comparison, sweep or tables folder; return its path
+    (keyword arguments: see :func:`analysis.report.write_report`)."""
+    from analysis.report import write_report  # matplotlib and seaborn: only when reporting
+
+    return write_report(path, out, **kwargs)

@@ -47,14 +47,27 @@ def run(scenario: ScenarioArg, policy: Annotated[str, typer.Option(help="policy 
 
 
 @app.command()
-def demo(out: OutOpt = Path("results")) -> None:
+def demo(out: OutOpt = Path("results"),
+         report: Annotated[bool, typer.Option(
+             "--report", help="also write the HTML report (its path is printed)")] = False,
+         ) -> None:
     """The main job: one week of the default scenario under the main policies."""
     available = set(policy_names())
     names = [p for p in ("fifo", "greedy", "milp", "oracle") if p in available]
     typer.echo(f"Simulating the 'default' scenario (5 sites, 168 h) under {', '.join(names)} ...")
-    table = api.compare("default", names, out_dir=out, progress=True)
+    folder = out / "demo"
+    table = api.compare("default", names, out_dir=folder, progress=True)
     typer.echo(kpi_table(table))
-    typer.echo(f"run folders in: {out.resolve()}")
+    typer.echo(f"comparison folder: {folder.resolve()}")
+    if report:
+        typer.echo(f"report: {api.report(folder, max_runs=2, progress=_note)}")
+    else:
+        typer.echo(f"report: gridshift report {folder}")
+
+
+def _note(text: str) -> None:
+    """Progress of a long step, on stderr."""
+    typer.echo(f"  {text}", err=True)
 
 
 @app.command("policies")

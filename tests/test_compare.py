@@ -11,11 +11,11 @@ import pytest
 from analysis.compare import (
     REGRET,
     compare_policies,
-    format_comparison,
     summarize,
     t_quantile,
 )
 from analysis.sweep import SweepError
+from analysis.tables import format_comparison
 from gridshift import api
 from tests.test_sweep import run_cli
 

@@ -85,7 +85,7 @@ def test_routing_heatmap(run) -> None:
     fig = F.plot_routing(run)
     _assert_image(fig)
     texts = _texts(fig)
-    _has(texts, "Inference routing", "user region → site", "hour of the run (h",
+    _has(texts, "Inference routing", "user region → site", "time (UTC)",
          "requests served (thousand per hour)", "share of the region's served requests")
     labels = {t.get_text() for t in fig.axes[0].get_yticklabels()}
     assert {"west → a", "west → b", "south → a", "south → b"} == labels
@@ -117,7 +117,7 @@ def test_jobs_gantt(run) -> None:
     fig = F.plot_jobs(run)
     _assert_image(fig)
     texts = _texts(fig)
-    _has(texts, "Training jobs", "hour of the run (h", "training job (by release)",
+    _has(texts, "Training jobs", "time (UTC)", "training job (by release)",
          "release → deadline window", "running at")
 
 
@@ -149,7 +149,7 @@ def test_benefit_against_emissions(table: pd.DataFrame) -> None:
 def test_sensitivity_with_bands(table: pd.DataFrame) -> None:
     fig = F.plot_sensitivity(table, "battery", "emissions_t", xlabel="battery (× base value)")
     _assert_image(fig)
-    _has(_texts(fig), "Sensitivity of emissions (tCO2) to battery (× base value)",
+    _has(_texts(fig), "Sensitivity of emissions (tCO2) to\nbattery (× base value)",
          "battery (× base value)", "emissions (tCO2)", "fifo", "greedy", "95% CI of the mean")
     ax = fig.axes[0]
     assert len(ax.lines) == 2 and len(ax.collections) == 2  # a line and a band per policy

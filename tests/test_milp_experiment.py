@@ -14,12 +14,15 @@ from tests.conftest import tiny_dict
 def test_experiment_paper_prints_the_table(tmp_path) -> None:
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(tiny_dict(hours=8)))
-    result = CliRunner().invoke(app, ["experiment", "paper", "--scenario", str(path)])
+    out = tmp_path / "paper"
+    result = CliRunner().invoke(app, ["experiment", "paper", "--scenario", str(path), "--out",
+                                      str(out)])
     assert result.exit_code == 0, result.output
-    header = next(line for line in result.output.splitlines() if line.startswith("policy"))
-    assert header.split()[1:] == list(PAPER_POLICIES)
-    assert "regret vs oracle USD" in result.output
-    assert "benefit USD" in result.output
+    header = next(line for line in result.output.splitlines() if line.strip().startswith("KPI"))
+    assert header.split()[-len(PAPER_POLICIES):] == list(PAPER_POLICIES)
+    assert "regret against the oracle USD" in result.output
+    assert "total benefit USD" in result.output
+    assert (out / "comparison.json").is_file() and f"comparison folder: {out}" in result.output
 
 
 def test_generation_scale() -> None:

@@ -17,8 +17,6 @@ from traces.real import (
     ThroughputModel,
     burstiness,
     capacity_factor_shape,
-    clear_sky_ghi_w_per_m2,
-    cloud_factor,
     data_dir,
     data_file,
     fill_gaps,
@@ -37,12 +35,12 @@ from traces.real import (
     power_curve,
     pv_capacity_factor,
     pv_capacity_factors,
-    solar_elevation_sin,
     summarize_trace,
     to_usd_per_mwh,
     training_jobs,
     wind_capacity_factor,
 )
+from traces.solar import clear_sky_ghi_w_per_m2, cloud_factor, solar_elevation_sin
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 needs_data = pytest.mark.skipif(
@@ -487,11 +485,12 @@ def test_wind_power_curve_at_cut_in_rated_cut_out():
 
 
 def test_solar_geometry_and_cloud_factor():
+    """pvlib (traces.solar) geometry; cloud cover arrives as a fraction 0-1 there."""
     equinox_noon = pd.DatetimeIndex([pd.Timestamp("2022-03-21 11:30", tz="UTC")])
     assert solar_elevation_sin(equinox_noon, 0.0, 0.0).item() == pytest.approx(1.0, abs=0.01)
     midnight = pd.DatetimeIndex([pd.Timestamp("2022-06-21 23:30", tz="UTC")])
     assert clear_sky_ghi_w_per_m2(midnight, 51.5, 0.0).item() == 0.0
-    assert cloud_factor(pd.Series([0.0, 100.0])).tolist() == pytest.approx([1.0, 0.25])
+    assert cloud_factor(np.array([0.0, 1.0])).tolist() == pytest.approx([1.0, 0.25])
     day = hours(24, "2022-06-21")
     cf = pv_capacity_factor(pd.Series(0.0, index=day), SITES["SG"])
     assert 0 < cf.max() <= 1 and cf.min() == 0

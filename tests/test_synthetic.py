@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from simulator.scenario import load_scenario
-from traces.synthetic import generate, solar_elevation_sin
+from traces.solar import solar_elevation_sin
+from traces.synthetic import generate
 
 
 def test_same_seed_same_traces_other_seed_differs(tiny) -> None:

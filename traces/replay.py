@@ -47,8 +47,8 @@ from traces.real.gaps import GapMethod, fill_gaps
 from traces.real.generation import BA_ZONES, capacity_factor_shape
 from traces.real.library import DataLibrary, Series
 from traces.real.sites import ZONE_TIMEZONES, Site
-from traces.real.solar import pv_capacity_factor
 from traces.real.tables import HourlyTable, read_long_hourly
+from traces.real.weather import pv_capacity_factor
 from traces.real.wind import wind_capacity_factor
 
 YEAR_START = pd.Timestamp("2022-01-01", tz="UTC")

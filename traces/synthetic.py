@@ -1,12 +1,13 @@
 """Seeded synthetic traces that look like real grids.
 
-Per site (in its zone and local time): solar from a clear-sky elevation model times a daily
-cloudiness process; wind from a persistent latent process; temperature with seasonal and
-diurnal swings; a zone net load = demand shape - solar - wind, and price and carbon intensity
-that move with it (magnitudes from :mod:`traces.zones`). Per region: inference arrivals with a
-diurnal shape in local time and a weekend dip. Jobs: the scenario's explicit list plus a
-Poisson stream. Every random draw comes from ``numpy.random.default_rng([seed, stream])`` so
-the same scenario and seed give the same traces bit for bit.
+Per site (in its zone and local time): solar from :mod:`traces.solar` (pvlib clear-sky
+plane-of-array irradiance) under a daily cloudiness process; wind from a persistent latent
+process; temperature with seasonal and diurnal swings; a zone net load = demand shape minus
+solar and wind, and price and carbon intensity that move with it (magnitudes from
+:mod:`traces.zones`). Per region: inference arrivals with a diurnal shape in local time and a
+weekend dip. Jobs: the scenario's explicit list plus a Poisson stream. Every random draw comes
+from ``numpy.random.default_rng([seed, stream])`` so the same scenario and seed give the same
+traces bit for bit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 from simulator.errors import ScenarioError
 from simulator.scenario import Scenario, Site
 from simulator.traceset import JOB_COLUMNS, TraceSet
+from traces.solar import pv_capacity_factor
 from traces.zones import ZoneProfile, zone_profile
 
 _PRICE_FLOOR_FRACTION = -0.3  # lowest price as a fraction of the zone mean (negative prices)
@@ -38,16 +40,6 @@ def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
     return out
 
 
-def solar_elevation_sin(index: pd.DatetimeIndex, latitude: float, longitude: float) -> np.ndarray:
-    """sin(solar elevation) at mid-hour, from declination and hour angle (Cooper's formula)."""
-    doy = index.day_of_year.to_numpy()
-    hours = index.hour.to_numpy() + 0.5 + longitude / 15.0
-    decl = np.radians(23.44) * np.sin(2 * np.pi * (284 + doy) / 365.0)
-    omega = np.radians(15.0 * (hours - 12.0))
-    phi = np.radians(latitude)
-    return np.sin(phi) * np.sin(decl) + np.cos(phi) * np.cos(decl) * np.cos(omega)
-
-
 def _local_hour(index: pd.DatetimeIndex, offset_h: float) -> np.ndarray:
     return (index.hour.to_numpy() + offset_h) % 24
 
@@ -59,8 +51,7 @@ def _site_weather(site: Site, zone: ZoneProfile, index: pd.DatetimeIndex, rng):
                                                                       (1 - zone.cloudiness)))))
     day_idx = (index - index[0].floor("D")).days.to_numpy()
     cloud = cloud_daily[day_idx]
-    clear = np.clip(solar_elevation_sin(index, site.latitude, site.longitude), 0, None)
-    pv_cf = np.clip(0.85 * clear**1.1 * (1 - 0.75 * cloud**3.4), 0, 1)
+    pv_cf = pv_capacity_factor(index, site.latitude, site.longitude, cloud)
     wind_latent = _ar1(rng, n, 0.97)
     wind_cf = np.clip(1 / (1 + np.exp(-(1.3 * wind_latent - 0.6))), 0, 1)
     doy = index.day_of_year.to_numpy()

@@ -15,7 +15,8 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from analysis.compare import comparison_spec, format_comparison, format_value, summarize
+from analysis.catalogue import format_value, header_of
+from analysis.compare import comparison_spec, summarize
 from analysis.executors import START_METHODS, Executor, make_executor
 from analysis.site_kpis import by_site_table
 from analysis.sweep import (
@@ -26,6 +27,7 @@ from analysis.sweep import (
     run_tasks,
     value_label,
 )
+from analysis.tables import format_comparison, grid
 from gridshift.overrides import DaysOpt, FillOpt, scenario_overrides
 from gridshift.overrides import StartOpt as RunStartOpt
 
@@ -227,12 +229,15 @@ def _pivot(table: pd.DataFrame, kpi: str, policies: list[str]) -> str:
     wide = cell.unstack("policy")
     order = ok.assign(**labels).sort_values("point", kind="stable")[index].drop_duplicates()
     wide = wide.reindex(pd.MultiIndex.from_frame(order) if len(index) > 1 else order[index[0]])
-    wide = wide[[p for p in policies if p in wide.columns]]
-    return f"{kpi}: mean ± std across seeds\n{wide.to_string()}"
+    wide = wide[[p for p in policies if p in wide.columns]].fillna("")
+    rows = {", ".join(map(str, k)) if isinstance(k, tuple) else str(k): list(v)
+            for k, v in wide.iterrows()}
+    return grid(rows, list(wide.columns), f"{header_of(kpi)}: mean ± std across seeds",
+                first=", ".join(index))
 
 
 def report(
-    path: Annotated[Path, typer.Argument(help="a run folder, or a sweep/compare folder")],
+    path: Annotated[Path, typer.Argument(help="a run, comparison, sweep/compare or tables folder")],
     out: Annotated[Path | None, typer.Option(
         "--out", help="HTML file to write (default: PATH/report.html)")] = None,
     max_runs: Annotated[int, typer.Option(
@@ -245,7 +250,8 @@ def report(
     from analysis.report import write_report  # seaborn and matplotlib: only when reporting
 
     target = write_report(path, out, max_runs=max_runs, confidence=confidence,
-                          baseline=baseline, dpi=dpi)
+                          baseline=baseline, dpi=dpi,
+                          progress=lambda text: typer.echo(f"  {text}", err=True))
     typer.echo(f"report: {target}")
 
 

@@ -15,10 +15,13 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from analysis.collection import write_comparison
 from analysis.tables import kpi_table
 from gridshift import api
 from simulator.scenario import Scenario, load_scenario
 
+SOLVER_KPIS = ("regret_usd", "solve_s_median", "solve_s_p95", "decide_s_total", "mip_gap_max",
+               "fallbacks")
 PAPER_POLICIES: tuple[str, ...] = (
     "fifo", "greedy", "milp", "compute-only", "energy-only", "no-battery", "no-routing",
     "no-carbon", "oracle",
@@ -53,36 +56,24 @@ def paper_experiment(
         scenario = scenario.with_updates({"seed": seed})
     scenario = scaled_generation(scenario, generation_scale)
     traces = api.build_traces(scenario)
-    rows = []
+    rows, folders = [], {}
     for name in policies:
         if out_dir is None:
             done = api.simulate(scenario, name, traces=traces, forecast=forecast)
         else:
             done = api.run(scenario, name, traces=traces, forecast=forecast, out_dir=out_dir)
+            folders[name] = done.folder
         steps = done.result.steps
         rows.append({"policy": name, **done.kpis, "decide_s_total": float(steps["decide_s"].sum())})
     table = pd.DataFrame(rows).set_index("policy")
     if "oracle" in table.index:
         table["regret_usd"] = table.loc["oracle", "total_benefit_usd"] - \
             table["total_benefit_usd"]
+    if out_dir is not None:
+        write_comparison(out_dir, folders, scenario=scenario.name, seed=scenario.seed,
+                         command="gridshift experiment paper",
+                         generation_scale=generation_scale)
     return table
-
-
-def solver_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Regret and solver statistics per policy, formatted for a terminal (policies as columns)."""
-    rows = {
-        "regret vs oracle USD": ("regret_usd", "{:,.0f}"),
-        "solve s (median)": ("solve_s_median", "{:.3f}"),
-        "solve s (p95)": ("solve_s_p95", "{:.3f}"),
-        "decide s (total)": ("decide_s_total", "{:.1f}"),
-        "MIP gap (max)": ("mip_gap_max", "{:.4f}"),
-        "fallbacks": ("fallbacks", "{:.0f}"),
-    }
-    out = {}
-    for label, (column, fmt) in rows.items():
-        if column in table:
-            out[label] = table[column].map(lambda v, f=fmt: "-" if pd.isna(v) else f.format(v))
-    return pd.DataFrame(out).T
 
 
 def register(app: typer.Typer) -> None:
@@ -99,8 +90,9 @@ def register(app: typer.Typer) -> None:
             help="forecaster for every signal (default: the scenario's)")] = None,
         generation_scale: Annotated[float, typer.Option(
             help="multiply every site's PV and wind capacity")] = 1.0,
-        out: Annotated[Path | None, typer.Option(
-            "--out", help="also write one run folder per policy here")] = None,
+        out: Annotated[Path, typer.Option(
+            "--out", help="comparison folder: one run folder per policy")] = Path(
+                "results/paper"),
     ) -> None:
         """MILP vs compute-only vs energy-only, the ablations and the oracle: one table."""
         typer.echo(f"Scenario {scenario} (generation x{generation_scale:g}), policies: "
@@ -108,4 +100,5 @@ def register(app: typer.Typer) -> None:
         table = paper_experiment(scenario, seed=seed, forecast=forecast,
                                  generation_scale=generation_scale, out_dir=out)
         typer.echo(kpi_table(table))
-        typer.echo(solver_rows(table).to_string())
+        typer.echo(kpi_table(table, SOLVER_KPIS))
+        typer.echo(f"comparison folder: {out.resolve()} (report: gridshift report {out})")

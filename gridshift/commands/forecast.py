@@ -63,3 +63,7 @@ def register(app: typer.Typer) -> None:
         run_forecast_eval(out, data_dir=data_dir, real=real, synthetic_hours=synthetic_hours,
                           settings=settings, policy=policy if decision else None,
                           seeds=seed_list, scenario=scenario, raw=raw, echo=typer.echo)
+        from analysis.collection import write_manifest
+
+        write_manifest(out, "forecast-eval", "forecast evaluation", scenario=scenario)
+        typer.echo(f"report: gridshift report {out}")

@@ -27,15 +27,13 @@ from traces.real.inference import (
 )
 from traces.real.jobs import JOB_COLUMNS, gpus_from_cpus, load_gaia_jobs, training_jobs
 from traces.real.sites import SITES, ZONE_TIMEZONES, Site
-from traces.real.solar import (
-    clear_sky_ghi_w_per_m2,
-    cloud_factor,
+from traces.real.tables import Loaded
+from traces.real.weather import (
+    WEATHER_VARIABLES,
+    load_weather,
     pv_capacity_factor,
     pv_capacity_factors,
-    solar_elevation_sin,
 )
-from traces.real.tables import Loaded
-from traces.real.weather import WEATHER_VARIABLES, load_weather
 from traces.real.wind import hub_wind_m_per_s, power_curve, wind_capacity_factor
 
 __all__ = [
@@ -57,8 +55,6 @@ __all__ = [
     "ThroughputModel",
     "burstiness",
     "capacity_factor_shape",
-    "clear_sky_ghi_w_per_m2",
-    "cloud_factor",
     "data_dir",
     "data_file",
     "diurnal_weight",
@@ -78,7 +74,6 @@ __all__ = [
     "power_curve",
     "pv_capacity_factor",
     "pv_capacity_factors",
-    "solar_elevation_sin",
     "summarize_trace",
     "to_usd_per_mwh",
     "training_jobs",
