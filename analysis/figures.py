@@ -29,7 +29,7 @@ from matplotlib.ticker import StrMethodFormatter
 
 from analysis.compare import BENEFIT, REGRET, add_regret, summarize
 from analysis.results import read_run
-from analysis.sweep import param_columns, value_label
+from analysis.sweep_store import param_columns, value_label
 
 HOUR = pd.Timedelta(hours=1)
 _UNITS: tuple[tuple[str, str], ...] = (

@@ -33,8 +33,8 @@ from analysis.compare import (
     summarize,
 )
 from analysis.results import read_run
-from analysis.sweep import BOOKS_DIR, RECORDS_DIR, SWEEP_FILE, load_table, param_columns
-from traces.errors import GridShiftError
+from analysis.sweep_store import BOOKS_DIR, RECORDS_DIR, SWEEP_FILE, load_table, param_columns
+from simulator.errors import ReportError
 
 _CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 2em auto;
@@ -47,10 +47,6 @@ figure { margin: 1.2em 0; } figure img { max-width: 100%; border: 1px solid #eee
 figcaption { font-size: 0.85em; color: #555; } .note { color: #a33; }
 pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; font-size: 0.8em; }
 """
-
-
-class ReportError(GridShiftError, ValueError):
-    """A folder cannot be reported on; the message names it."""
 
 
 def is_run_folder(path: Path) -> bool:

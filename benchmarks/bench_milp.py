@@ -30,9 +30,9 @@ import pandas as pd
 
 from gridshift.api import build_traces, simulate
 from optimizers.milp import JointModel, SolverOptions, Switches, from_traces
+from simulator.errors import TraceError
 from simulator.scenario import load_scenario
 from simulator.system import build_system
-from traces.errors import TraceError
 
 
 def single_solve(name: str, t0: int, horizon: int, neighbourhood_h: int,

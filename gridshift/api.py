@@ -1,5 +1,10 @@
 """The Python API: the CLI is a thin layer over these functions.
 
+Every failure is a :class:`simulator.errors.GridShiftError` subclass with one line naming the
+field, file, option or policy: ``ScenarioError``, ``TraceError``, ``PolicyError`` and
+``OutputError`` for bad input (nothing has run), ``RunFailedError`` (``InvariantError``) for a
+run that started and failed; the original exception, if any, is its ``__cause__``.
+
 >>> from gridshift import load_scenario, simulate
 >>> result = simulate(load_scenario("paper-3site"), "greedy")
 >>> result.kpis["total_benefit_usd"]  # doctest: +SKIP
@@ -17,14 +22,21 @@ from typing import Any
 import pandas as pd
 
 from analysis.kpis import compute_kpis
-from analysis.results import git_commit, package_versions, to_jsonable, write_run
+from analysis.results import (
+    check_output_dir,
+    git_commit,
+    package_versions,
+    safe_name,
+    to_jsonable,
+    write_run,
+)
 from policies.base import Policy
 from policies.registry import make_policy, needs_perfect_foresight
 from simulator.engine import RunResult, Simulation
+from simulator.errors import GridShiftError, PolicyError, RunFailedError, ScenarioError
 from simulator.invariants import assert_invariants
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import build_system
-from traces.errors import ScenarioError
 from traces.forecast import ForecastProvider, methods_from_config, settings_from_config
 from traces.traceset import TraceSet
 
@@ -60,16 +72,9 @@ def _build_traces(scenario: Scenario, data_dir: str | Path | None) -> TraceSet:
 
         return generate(scenario)
     if kind == "files":
-        from traces.files import load_traceset
+        from traces.files import scenario_traceset
 
-        traces = load_traceset(
-            scenario.traces.path, tuple(s.name for s in scenario.sites),
-            tuple(r.name for r in scenario.regions), tuple(c.name for c in scenario.classes),
-            scenario.traces.history_hours, scenario.traces.fill)
-        if traces.run_hours < scenario.hours:
-            raise ScenarioError(f"scenario '{scenario.name}': hours {scenario.hours} exceeds the "
-                                f"{traces.run_hours} run hours in {scenario.traces.path}")
-        return traces.truncated(scenario.hours)
+        return scenario_traceset(scenario)
     from traces.real.scenario import real_traces
 
     return real_traces(scenario, data_dir)
@@ -110,20 +115,28 @@ def simulate(
     progress: bool = False,
 ) -> Run:
     """Simulate one policy on one scenario; ``check`` runs the invariant checker."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    scenario = _as_scenario(scenario)
     if seed is not None and seed != scenario.seed:
-        scenario = scenario.with_updates({"seed": seed})
+        scenario = scenario.with_updates({"seed": _seed(seed)})
     if forecast is not None:
         scenario = scenario.with_updates({"forecast.method": forecast})
-    policy_name = policy if isinstance(policy, str) else policy.name
+    if policy_options is not None and not isinstance(policy_options, dict):
+        raise PolicyError(f"policy_options: expected a dict of option -> value, got "
+                          f"{type(policy_options).__name__}")
     if isinstance(policy, str):
-        policy_obj = make_policy(policy, **(policy_options or {}))
-    else:
-        policy_obj = policy
+        policy_name, policy_obj = policy, make_policy(policy, **(policy_options or {}))
+    elif callable(getattr(policy, "decide", None)) and isinstance(getattr(policy, "name", None),
+                                                                  str):
+        policy_name, policy_obj = policy.name, policy
         policy_options = {**_public_settings(policy), **(policy_options or {})}
+    else:
+        raise PolicyError(f"policy: expected a policy name or a policy object, got "
+                          f"{type(policy).__name__}")
     tic = time.perf_counter()
-    traces = traces if traces is not None else build_traces(scenario, data_dir)
+    if traces is None:
+        traces = build_traces(scenario, data_dir)
+    else:
+        _check_traces(scenario, traces)
     own_traces = traces.notes.get("scenario_digest") == _scenario_digest(scenario)
     system = build_system(scenario)
     foresight = needs_perfect_foresight(policy_name) or \
@@ -141,8 +154,14 @@ def simulate(
                                     settings=settings_from_config(scenario.forecast))
     except ValueError as err:
         raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
-    result = Simulation(system, traces, policy_obj, provider, progress=progress,
-                        foresee_jobs=foresight).run()
+    try:
+        result = Simulation(system, traces, policy_obj, provider, progress=progress,
+                            foresee_jobs=foresight).run()
+    except GridShiftError:
+        raise
+    except Exception as err:  # a bug or a policy's own failure: one line, cause kept
+        raise RunFailedError(f"scenario '{scenario.name}', policy '{policy_name}': the run "
+                             f"failed: {type(err).__name__}: {err}".splitlines()[0]) from err
     if check:
         assert_invariants(result)
     kpis = compute_kpis(result)
@@ -173,12 +192,45 @@ def run(
     out_dir: str | Path = DEFAULT_RESULTS_DIR,
     **kwargs: Any,
 ) -> Run:
-    """Simulate and write the run folder ``out_dir/<scenario>-<policy>-s<seed>-<key>``."""
+    """Simulate and write the run folder ``out_dir/<scenario>-<policy>-s<seed>-<key>`` (the
+    name made safe: it always lands directly inside ``out_dir``). ``out_dir`` is checked
+    before the run starts."""
+    out = check_output_dir(out_dir, "--out")
     done = simulate(scenario, policy, **kwargs)
-    name = f"{done.meta['scenario_name']}-{done.meta['policy']}-s{done.meta['seed']}-" \
-           f"{done.meta['key']}"
-    done.folder = write_run(done.result, Path(out_dir) / name, done.kpis, done.meta)
+    name = safe_name(f"{done.meta['scenario_name']}-{done.meta['policy']}-"
+                     f"s{done.meta['seed']}", limit=100) + f"-{done.meta['key']}"
+    done.folder = write_run(done.result, out / name, done.kpis, done.meta)
     return done
+
+
+def _as_scenario(scenario: Any) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario)
+    raise ScenarioError(f"scenario: expected a Scenario, a built-in name or a file path, got "
+                        f"{type(scenario).__name__}")
+
+
+def _seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ScenarioError(f"seed: expected a whole number >= 0, got {seed!r}")
+    return seed
+
+
+def _check_traces(scenario: Scenario, traces: Any) -> None:
+    """Given traces must be a TraceSet for this scenario's sites, regions, classes and hours."""
+    if not isinstance(traces, TraceSet):
+        raise ScenarioError(f"traces: expected a TraceSet, got {type(traces).__name__}")
+    for what, ours, theirs in (("sites", [s.name for s in scenario.sites], traces.sites),
+                               ("regions", [r.name for r in scenario.regions], traces.regions),
+                               ("classes", [c.name for c in scenario.classes], traces.classes)):
+        if list(theirs) != ours:
+            raise ScenarioError(f"traces: {what} {list(theirs)} differ from the scenario's "
+                                f"{ours}")
+    if traces.run_hours < scenario.hours:
+        raise ScenarioError(f"traces: {traces.run_hours} run hours, the scenario needs "
+                            f"{scenario.hours}")
 
 
 def compare(
@@ -190,10 +242,15 @@ def compare(
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Run several policies on the same scenario and traces; one row of KPIs per policy."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    scenario = _as_scenario(scenario)
     if seed is not None:
-        scenario = scenario.with_updates({"seed": seed})
+        scenario = scenario.with_updates({"seed": _seed(seed)})
+    if isinstance(policies, str) or not all(isinstance(p, str) for p in policies):
+        raise PolicyError(f"policies: expected a list of policy names, got {policies!r}")
+    for name in policies:
+        make_policy(name, **(kwargs.get("policy_options") or {}))
+    if out_dir is not None:
+        check_output_dir(out_dir, "out_dir")
     traces = build_traces(scenario, kwargs.pop("data_dir", None))
     rows = []
     for name in policies:

@@ -9,15 +9,12 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine import RunResult
+from simulator.errors import InvariantError
 from simulator.ledger import BENEFIT_PARTS
 
 ENERGY_TOL_MWH = 1e-6
 MONEY_TOL_USD = 1e-4
 GPU_TOL = 1e-6
-
-
-class InvariantError(AssertionError):
-    """The books of a run do not close."""
 
 
 def _where(frame: pd.DataFrame, mask: np.ndarray, what: str) -> list[str]:

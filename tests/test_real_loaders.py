@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
 from traces.real import (
     ENV_VAR,
     FILES,

@@ -10,8 +10,8 @@ import pytest
 
 from gridshift import compare
 from gridshift.api import build_traces, simulate
+from simulator.errors import ScenarioError, TraceError
 from simulator.scenario import Scenario, load_scenario
-from traces.errors import ScenarioError, TraceError
 from traces.real import ENV_VAR, FILES
 from traces.real.scenario import real_traces
 from traces.traceset import TraceSet

@@ -15,11 +15,11 @@ from gridshift.api import run as api_run
 from gridshift.api import simulate
 from policies.base import Decision
 from policies.greedy import GreedyPolicy
+from simulator.errors import TraceError
 from simulator.invariants import check_invariants
 from simulator.scenario import parse_scenario
 from tests.conftest import constant_traces, one_site, tiny_dict
 from tests.helpers import ScriptedPolicy
-from traces.errors import TraceError
 from traces.files import load_traceset, write_traceset
 from traces.synthetic import generate
 from traces.traceset import TraceSet

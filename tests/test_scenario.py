@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.errors import ScenarioError
 from simulator.scenario import builtin_names, load_scenario, parse_scenario
 from tests.conftest import tiny_dict
-from traces.errors import ScenarioError
 
 
 def test_builtins_load() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
 from traces.files import load_traceset, write_traceset
 from traces.synthetic import generate
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulator.errors import ScenarioError
 from simulator.scenario import Scenario, Site
-from traces.errors import ScenarioError
 from traces.traceset import JOB_COLUMNS, TraceSet
 from traces.zones import ZoneProfile, zone_profile
 

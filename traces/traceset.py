@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
 
 SITE_SIGNALS: tuple[str, ...] = (
     "buy_price",

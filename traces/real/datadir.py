@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from types import MappingProxyType
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
 
 ENV_VAR = "GRIDSHIFT_DATA_DIR"
 

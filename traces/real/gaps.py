@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
 
 GapMethod = Literal["refuse", "interpolate", "seasonal", "ffill"]
 GAP_METHODS: tuple[str, ...] = ("refuse", "interpolate", "seasonal", "ffill")

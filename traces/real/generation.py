@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
 from traces.real.datadir import FILES, data_file
 from traces.real.gaps import GapMethod, GapPolicy
 from traces.real.tables import Loaded, fill_keyed, read_long_hourly

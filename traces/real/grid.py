@@ -15,7 +15,7 @@ from typing import Literal
 
 import pandas as pd
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
 from traces.real.datadir import FILES, data_file
 from traces.real.gaps import GapMethod, GapPolicy, fill_gaps
 from traces.real.tables import Bounds, Loaded, read_wide_hourly

@@ -32,8 +32,8 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
+from simulator.errors import ScenarioError, TraceError
 from simulator.scenario import Scenario
-from traces.errors import ScenarioError, TraceError
 from traces.real.datadir import FILES, data_file
 from traces.real.datadir import data_dir as resolve_data_dir
 from traces.real.diurnal import inference_requests_per_hour

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from traces.errors import TraceError
+from simulator.errors import TraceError
 from traces.real.gaps import GapMethod, GapPolicy, GapReport, as_policy, fill_gaps
 
 TIME_COLUMN = "datetime_utc"
