@@ -185,13 +185,13 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
     errors = err.errors()
     unknown = [e for e in errors if e["type"] == "extra_forbidden"]
     first = unknown[0] if unknown else errors[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    loc = ".".join(str(p) for p in first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
     if unknown:
         fields = list(_table_model(first["loc"][:-1]).model_fields)
         msg = f"unknown field{_suggest(str(first['loc'][-1]), fields)}"
     more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
-    return f"scenario '{source}': {loc}: {msg}{more}"
+    return f"scenario '{source}': {loc + ': ' if loc else ''}{msg}{more}"
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<dict>") -> Scenario:
