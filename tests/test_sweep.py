@@ -147,7 +147,7 @@ def test_bad_points_fail_fast_in_one_line(axes: dict, message: str) -> None:
 def test_unknown_policy_fails_fast() -> None:
     spec = parse_spec({"name": "p", "scenario": "paper-3site",
                        "policies": ["fifo", "no-such-policy"]})
-    with pytest.raises(SweepSpecError, match=r"policies: unknown 'no-such-policy' \(known: .*fifo"):
+    with pytest.raises(SweepSpecError, match=r"policies: unknown policy 'no-such-policy' \(known: .*fifo"):
         expand(spec)
 
 
@@ -278,4 +278,4 @@ def test_cli_dry_run_and_one_line_errors(tmp_path: Path) -> None:
     code, out, err = run_cli(["sweep", str(spec), "--policies", "fifo,nope", "--out",
                            str(tmp_path / "o")])
     assert code == 2 and err.count("\n") == 1
-    assert err.startswith("error: sweep") and "unknown 'nope'" in err
+    assert err.startswith("error: sweep") and "unknown policy 'nope'" in err
