@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine import RunResult
-from simulator.errors import OutputError
+from simulator.errors import OutputError, ReportError
 
 TABLES = ("ledger", "inference", "routing", "jobs", "clips", "steps")
 PACKAGES = ("gridshift", "simpy", "pyomo", "highspy", "numpy", "pandas")
@@ -160,8 +160,12 @@ def _swap_into_place(new: Path, folder: Path) -> None:
 def read_run(folder: str | Path) -> dict[str, Any]:
     """Load a run folder back: every table as a DataFrame plus ``kpis`` and ``meta`` dicts."""
     folder = Path(folder)
-    out: dict[str, Any] = {path.stem: pd.read_parquet(path)
-                           for path in sorted(folder.glob("*.parquet"))}
-    out["kpis"] = json.loads((folder / "kpis.json").read_text())
-    out["meta"] = json.loads((folder / "meta.json").read_text())
+    out: dict[str, Any] = {}
+    for path in [*sorted(folder.glob("*.parquet")), folder / "kpis.json", folder / "meta.json"]:
+        try:
+            out[path.stem] = pd.read_parquet(path) if path.suffix == ".parquet" else \
+                json.loads(path.read_text(encoding="utf-8"))
+        except Exception as err:  # noqa: BLE001 - any unreadable file: one line naming it
+            raise ReportError(f"run folder {folder}: cannot read {path.name} "
+                              f"({type(err).__name__}: {err})".splitlines()[0]) from None
     return out

@@ -24,12 +24,13 @@ from typing import Any
 import pandas as pd
 
 from analysis.results import to_jsonable, write_run
-from simulator.errors import SweepSpecError
+from simulator.errors import ReportError
 
 RECORDS_DIR = "runs"
 BOOKS_DIR = "books"
 TABLE_FILE = "results.parquet"
 SWEEP_FILE = "sweep.json"
+RECORD_FIELDS = ("key", "point", "policy", "seed", "status")
 
 def _partial(path: Path) -> Path:
     """A unique hidden sibling to write before renaming onto ``path``."""
@@ -75,10 +76,16 @@ def read_records(out_dir: str | Path, keys: Sequence[str] | None = None) -> dict
     records = {}
     for path in paths:
         try:
-            records[path.stem] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            raise SweepSpecError(f"{path}: unreadable run record ({err}); delete it to re-run "
-                             f"that run") from None
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ReportError(f"{path}: unreadable run record ({err}); delete it to re-run "
+                              "that run") from None
+        missing = [] if isinstance(record, dict) else list(RECORD_FIELDS)
+        missing = missing or [f for f in RECORD_FIELDS if f not in record]
+        if missing:
+            raise ReportError(f"{path}: run record without {', '.join(missing)}; delete it to "
+                              "re-run that run")
+        records[path.stem] = record
     return records
 
 
@@ -158,11 +165,15 @@ def load_table(out_dir: str | Path) -> pd.DataFrame:
     """The tidy table of a sweep folder (rebuilt from run records when the file is missing)."""
     out_dir = Path(out_dir)
     path = out_dir / TABLE_FILE
-    if path.exists():
-        return pd.read_parquet(path)
-    info = out_dir / SWEEP_FILE
-    keys = json.loads(info.read_text())["keys"] if info.exists() else None
+    try:
+        if path.exists():
+            return pd.read_parquet(path)
+        info = out_dir / SWEEP_FILE
+        keys = json.loads(info.read_text()).get("keys") if info.exists() else None
+    except (OSError, ValueError, AttributeError) as err:
+        raise ReportError(f"{out_dir}: cannot read {path.name if path.exists() else SWEEP_FILE}"
+                          f" ({type(err).__name__}: {err})".splitlines()[0]) from None
     records = read_records(out_dir, keys)
     if not records:
-        raise SweepSpecError(f"{out_dir}: no run records (runs/*.json) to tabulate")
+        raise ReportError(f"{out_dir}: no run records (runs/*.json) to tabulate")
     return records_table(list(records.values()))

@@ -13,7 +13,7 @@ class                   raised when                                             
 ``PolicyError``         an unknown policy, policy spec or policy option            2
 ``SweepSpecError``      a sweep spec, compare/sweep argument or results folder     2
 ``ExecutorError``       workers cannot be started as asked                         2
-``ReportError``         a report folder cannot be read                             2
+``ReportError``         a run, compare or sweep folder cannot be read              2
 ``OutputError``         an output path cannot be written (``--out``, ``--table``)  2
 ``RunFailedError``      a run started and failed (every batch run failed)          1
 ``InvariantError``      a run's books do not close                                 1
@@ -76,7 +76,7 @@ class ExecutorError(GridShiftError, ValueError):
 
 
 class ReportError(GridShiftError, ValueError):
-    """A report cannot be built from the given folder."""
+    """A results folder (run, compare or sweep) cannot be read; the message names the file."""
 
 
 class OutputError(GridShiftError, OSError):

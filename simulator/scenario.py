@@ -190,6 +190,15 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
     if unknown:
         fields = list(_table_model(first["loc"][:-1]).model_fields)
         msg = f"unknown field{_suggest(str(first['loc'][-1]), fields)}"
+    elif first["type"] == "missing":
+        parent = first["loc"][:-1]
+        names = [str(e["loc"][-1]) for e in errors
+                 if e["type"] == "missing" and e["loc"][:-1] == parent]
+        loc = ".".join(str(p) for p in parent)
+        msg = f"missing required field(s) {', '.join(names)}"
+        more_count = err.error_count() - len(names)
+        return f"scenario '{source}': {loc + ': ' if loc else ''}{msg}" + (
+            f" (+{more_count} more)" if more_count else "")
     more = f" (+{err.error_count() - 1} more)" if err.error_count() > 1 else ""
     return f"scenario '{source}': {loc + ': ' if loc else ''}{msg}{more}"
 

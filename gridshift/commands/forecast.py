@@ -54,10 +54,11 @@ def register(app: typer.Typer) -> None:
         try:
             seed_list = [int(s) for s in seeds.split(",") if s.strip()]
         except ValueError:
-            raise ValueError(f"--seeds: expected comma-separated integers, got '{seeds}'"
-                             ) from None
+            raise typer.BadParameter(f"expected comma-separated integers, got '{seeds}'",
+                                     param_hint="--seeds") from None
         if synthetic_hours < 48:
-            raise ValueError(f"--synthetic-hours must be >= 48, got {synthetic_hours}")
+            raise typer.BadParameter(f"must be >= 48, got {synthetic_hours}",
+                                     param_hint="--synthetic-hours")
         settings = ForecastSettings(correction=CorrectionSettings(
             relaxation=relaxation, huber_delta=huber_delta))
         run_forecast_eval(out, data_dir=data_dir, real=real, synthetic_hours=synthetic_hours,

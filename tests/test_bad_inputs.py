@@ -1,0 +1,71 @@
+"""Bad input never crashes, never lies: a corpus of malformed scenarios, trace folders, flags,
+sweep specs and report folders (tests/bad_inputs.py), each run through the CLI in process.
+
+Each must print exactly one line ``error: ...`` naming the thing, exit with the right status,
+and leave no output behind (no ``out/`` and no ``results/`` folder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from gridshift.cli import main
+from simulator.scenario import parse_scenario
+from tests.bad_inputs import OUT, all_cases
+from tests.conftest import tiny_dict
+from traces.files import write_traceset
+from traces.synthetic import generate
+
+CASES = all_cases()
+
+
+def run_cli(args: list[str]) -> tuple[int, str, str]:
+    """Run ``gridshift ARGS`` in this process: exit status, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with mock.patch.object(sys, "argv", ["gridshift", *args]), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(args)
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory) -> Path:
+    """A folder with a valid trace folder (``traces-ok``) for the trace-folder cases."""
+    root = tmp_path_factory.mktemp("corpus")
+    data = tiny_dict(jobs={"arrivals_per_hour": 0.3, "gpu_choices": [8, 16, 32],
+                           "duration_h": [1, 6], "slack_h": [0, 8]})
+    write_traceset(generate(parse_scenario(data)), root / "traces-ok")
+    return root
+
+
+def test_the_corpus_is_large_and_ids_are_unique() -> None:
+    ids = [case[0] for case in CASES]
+    assert len(ids) >= 150
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(("name", "build", "code", "expected"), CASES,
+                         ids=[case[0] for case in CASES])
+def test_bad_input_gives_one_line(name, build, code, expected, corpus_dir, monkeypatch) -> None:
+    case_dir = corpus_dir / name
+    case_dir.mkdir()
+    monkeypatch.chdir(case_dir)
+    args = build(case_dir)
+    status, _, err = run_cli(args)
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert status == code, err
+    assert expected in lines[0], lines[0]
+    assert "Traceback" not in err
+    assert not (case_dir / OUT).exists(), "output left behind"
+    assert not (case_dir / "results").exists(), "output left behind"
