@@ -108,7 +108,7 @@ class ProcessExecutor(Executor):
                 context.set_forkserver_preload(list(self.warm_modules))
             self._pool = ProcessPoolExecutor(max_workers=max(1, min(self.workers, n_items)),
                                              mp_context=context, initializer=_start_worker,
-                                             initargs=(self.warm_modules,))
+                                             initargs=(os.getpid(), self.warm_modules))
         return self._pool
 
     def map_unordered(self, fn: Callable[[T], R],
@@ -224,18 +224,30 @@ def worker_version(modules: Sequence[str] = ()) -> str:
     return metadata.version("gridshift")
 
 
-def _start_worker(modules: Sequence[str]) -> None:
-    """Local worker start-up: import ``modules``, then exit as soon as the parent is gone."""
-    for name in modules:
-        importlib.import_module(name)
+def _start_worker(owner: int, modules: Sequence[str]) -> None:
+    """Local worker start-up: watch the owner (the process that made the pool), then import
+    ``modules``. The worker exits as soon as the owner is gone or it was re-parented."""
     parent = os.getppid()
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_S)
-        os._exit(1)  # the parent died (an orphan is re-parented): nobody wants our result
+    def owner_gone() -> bool:
+        if os.getppid() != parent:
+            return True
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
-    threading.Thread(target=watch, name="gridshift-parent-watch", daemon=True).start()
+    def watch() -> None:
+        while not owner_gone():
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)  # nobody is left to want our result
+
+    threading.Thread(target=watch, name="gridshift-owner-watch", daemon=True).start()
+    for name in modules:
+        importlib.import_module(name)
 
 
 def make_executor(workers: int | None = None, *, start_method: str = "spawn",

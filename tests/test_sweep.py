@@ -147,7 +147,8 @@ def test_bad_points_fail_fast_in_one_line(axes: dict, message: str) -> None:
 def test_unknown_policy_fails_fast() -> None:
     spec = parse_spec({"name": "p", "scenario": "paper-3site",
                        "policies": ["fifo", "no-such-policy"]})
-    with pytest.raises(SweepSpecError, match=r"policies: unknown policy 'no-such-policy' \(known: .*fifo"):
+    with pytest.raises(SweepSpecError,
+                       match=r"policies: unknown policy 'no-such-policy' \(known: .*fifo"):
         expand(spec)
 
 
