@@ -12,6 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.results import read_run
@@ -188,6 +189,18 @@ def test_custom_policy_runs_in_spawn_workers(tmp_path, custom_module) -> None:
                               "--seeds", "0-1", "--workers", "2", "--days", "0.25"])
     assert code == 0, err
     assert "custom_policies:Mine" in out
+
+
+def test_documented_custom_policy_example_runs(tmp_path, monkeypatch) -> None:
+    """The ``my_policies.py`` example of docs/batch.md, as written there."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "batch.md").read_text()
+    code = doc.split("# my_policies.py, somewhere on PYTHONPATH\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "my_policies.py").write_text(code)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    run = api.simulate(parse_scenario(tiny_dict(hours=30)), "my_policies:NightShift")
+    started = run.result.jobs.query("start_hour >= 0")
+    hours = (pd.Timestamp("2022-06-01", tz="UTC") + pd.to_timedelta(started["start_hour"], "h"))
+    assert len(started) and ((hours.dt.hour >= 22) | (hours.dt.hour < 6)).all()
 
 
 def test_all_runs_failed_is_one_line_and_exit_1(tmp_path, custom_module, monkeypatch) -> None:
