@@ -18,6 +18,7 @@ from gridshift.api import scenario_key
 from policies.registry import check_policy
 from simulator.errors import GridShiftError, SweepSpecError
 from simulator.scenario import Scenario, load_scenario
+from traces.files import scenario_traceset
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,11 @@ def expand(spec: SweepSpec, base_dir: str | Path | None = None, *, source: str |
         fixed["forecast.method"] = spec.forecast
     if fixed:
         base = _variant(spec, base, "set", fixed, source, by_path=True)
+    if base.traces.kind == "files":  # a bad trace folder would fail every run: say it once
+        try:
+            scenario_traceset(base)
+        except GridShiftError as err:
+            raise SweepSpecError(f"{_where(source)}: scenario traces: {err}") from None
     seeds = spec.seed_list(base.seed)
     tasks: list[RunTask] = []
     seen: dict[str, str] = {}

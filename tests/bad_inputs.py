@@ -232,6 +232,13 @@ def trace_case(edit: Callable[[Path], Any], scenario: Callable[[dict], Any] | No
     return build
 
 
+def _sweep_over(run_args: list[str]) -> list[str]:
+    """A sweep spec over the scenario file a trace case wrote (run_args[1])."""
+    spec = Path(run_args[1]).with_name("spec.toml")
+    spec.write_text(f'name = "t"\nscenario = "{run_args[1]}"\npolicies = ["fifo"]\n')
+    return ["sweep", str(spec), "--out", OUT]
+
+
 def _csv(stem: str, change: Callable[[pd.DataFrame], pd.DataFrame | None]) -> Callable:
     def edit(folder: Path) -> None:
         path = folder / f"{stem}.csv"
@@ -334,6 +341,9 @@ TRACE_CASES: list[Case] = [
     ("tr-scenario-jobs", trace_case(lambda f: None,
                                     lambda d: d["jobs"].update(arrivals_per_hour=0.5)), 2,
      "the jobs come from the trace folder's jobs table"),
+    ("tr-sweep-inf", lambda tmp: _sweep_over(trace_case(_cell("sites", 9, "carbon_g_per_kwh",
+                                                             "inf"))(tmp)), 2,
+     "scenario traces: sites.csv: column 'carbon_g_per_kwh': row 10: not a finite number"),
     ("tr-folder-missing", trace_case(lambda f: None,
                                      lambda d: d["traces"].update(path="/no/such/folder")), 2,
      "/no/such/folder: trace folder does not exist"),

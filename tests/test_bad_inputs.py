@@ -7,35 +7,18 @@ and leave no output behind (no ``out/`` and no ``results/`` folder).
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
-from gridshift.cli import main
 from simulator.scenario import parse_scenario
 from tests.bad_inputs import OUT, all_cases
 from tests.conftest import tiny_dict
+from tests.test_sweep import run_cli
 from traces.files import write_traceset
 from traces.synthetic import generate
 
 CASES = all_cases()
-
-
-def run_cli(args: list[str]) -> tuple[int, str, str]:
-    """Run ``gridshift ARGS`` in this process: exit status, stdout, stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with mock.patch.object(sys, "argv", ["gridshift", *args]), \
-            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as exit_:
-            code = int(exit_.code or 0)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
