@@ -287,3 +287,21 @@ def test_invariants_hold_at_1e11_requests_per_hour() -> None:
         "hours": 6})
     run = api.simulate(scenario, "greedy")  # check=True: raises InvariantError on a failure
     assert run.kpis["requests_arrived"] > 1e11
+
+
+def test_invariants_hold_at_a_million_times_the_sizes() -> None:
+    """GPUs, MW, MWh and requests all x 1e6: the relative tolerances still close the books."""
+    base = load_scenario("paper-3site")
+    updates: dict = {"hours": 6}
+    for i, site in enumerate(base.sites):
+        updates[f"sites.{i}.gpus"] = site.gpus * 10**6
+        for field in ("import_cap_mw", "export_cap_mw", "pv_mw", "wind_mw"):
+            updates[f"sites.{i}.{field}"] = getattr(site, field) * 1e6
+        if site.battery is not None:
+            updates[f"sites.{i}.battery.energy_mwh"] = site.battery.energy_mwh * 1e6
+            updates[f"sites.{i}.battery.power_mw"] = site.battery.power_mw * 1e6
+    for i, region in enumerate(base.regions):
+        updates[f"regions.{i}.requests_per_hour"] = region.requests_per_hour * 1e6
+    run = api.simulate(base.with_updates(updates), "greedy")
+    assert run.kpis["load_mwh"] > 1e6
+
