@@ -169,7 +169,8 @@ def _set_dotted(data: Any, path: str, value: Any) -> None:
                 node = node[int(key)]
         elif isinstance(node, dict):
             if key not in node:
-                raise ScenarioError(f"scenario field '{path}': no field '{key}'")
+                raise ScenarioError(f"scenario field '{path}': no field '{key}'"
+                                    f"{_suggest(key, list(node))}")
             if last:
                 node[key] = value
             else:
