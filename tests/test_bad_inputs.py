@@ -1,5 +1,6 @@
 """Bad input never crashes, never lies: a corpus of malformed scenarios, trace folders, flags,
-sweep specs and report folders (tests/bad_inputs.py), each run through the CLI in process.
+sweep specs and report folders (tests/bad_inputs.py, bad_traces.py, bad_commands.py), each
+run through the CLI in process.
 
 Each must print exactly one line ``error: ...`` naming the thing, exit with the right status,
 and leave no output behind (no ``out/`` and no ``results/`` folder).
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from simulator.scenario import parse_scenario
-from tests.bad_inputs import OUT, all_cases
+from tests.bad_commands import all_cases
+from tests.bad_inputs import OUT
 from tests.conftest import tiny_dict
 from tests.test_sweep import run_cli
 from traces.files import write_traceset
