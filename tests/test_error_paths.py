@@ -305,3 +305,13 @@ def test_invariants_hold_at_a_million_times_the_sizes() -> None:
     run = api.simulate(base.with_updates(updates), "greedy")
     assert run.kpis["load_mwh"] > 1e6
 
+
+
+def test_json_yaml_and_toml_scenarios_load_alike(tmp_path) -> None:
+    from tests.bad_inputs import _dump
+
+    loaded = [load_scenario(_dump(TINY, tmp_path / f"tiny{suffix}"))
+              for suffix in (".toml", ".yaml", ".json")]
+    assert loaded[0] == loaded[1] == loaded[2] == parse_scenario(TINY)
+    code, out, err = run_cli(["scenario", "validate", str(tmp_path / "tiny.json")])
+    assert code == 0 and out.startswith("ok: tiny"), err
