@@ -200,7 +200,25 @@ def _bad_sweep_folder(tmp: Path) -> Path:
     return folder
 
 
+def _run_folder(tmp: Path) -> Path:
+    """A folder that looks like a run folder (the option checks come before reading it)."""
+    folder = tmp / "run"
+    folder.mkdir()
+    (folder / "meta.json").write_text("{}")
+    return folder
+
+
 REPORT_CASES: list[Case] = [
+    ("rp-dpi", lambda tmp: ["report", str(_run_folder(tmp)), "--dpi", "0"], 2, "--dpi"),
+    ("rp-max-runs", lambda tmp: ["report", str(_run_folder(tmp)), "--max-runs", "-1"], 2,
+     "--max-runs"),
+    ("rp-confidence", lambda tmp: ["report", str(_run_folder(tmp)), "--confidence", "2"], 2,
+     "--confidence"),
+    ("rp-out-suffix", lambda tmp: ["report", str(_run_folder(tmp)), "--out", "r.pdf"], 2,
+     "--out r.pdf: use a .html or .htm file name"),
+    ("rp-out-below-file", lambda tmp: ((tmp / "f").write_text("x"), [
+        "report", str(_run_folder(tmp)), "--out", str(tmp / "f" / "r.html")])[1], 2,
+     "is a file, not a folder"),
     ("rp-missing", _report(lambda tmp: tmp / "nope"), 2, "no such folder"),
     ("rp-file", _report(lambda tmp: (tmp / "f").write_text("x") and tmp / "f"), 2, "f"),
     ("rp-empty", _report(lambda tmp: (tmp / "e").mkdir() or tmp / "e"), 2,

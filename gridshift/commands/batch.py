@@ -266,6 +266,15 @@ def report(
     """Write a self-contained HTML report with figures and tables."""
     from analysis.report import write_report  # seaborn and matplotlib: only when reporting
 
+    if not 0.0 < confidence < 1.0:
+        raise SweepSpecError(f"--confidence: must be in (0, 1), e.g. 0.95; got {confidence:g}")
+    if not 10 <= dpi <= 1200:
+        raise SweepSpecError(f"--dpi: must be from 10 to 1200, got {dpi}")
+    if max_runs < 0:
+        raise SweepSpecError(f"--max-runs: must be >= 0, got {max_runs}")
+    if out is not None:
+        check_output_file(out, "--out", (".html", ".htm"))
+
     target = write_report(path, out, max_runs=max_runs, confidence=confidence,
                           baseline=baseline, dpi=dpi)
     typer.echo(f"report: {target}")
