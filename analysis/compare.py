@@ -26,13 +26,10 @@ import pandas as pd
 from scipy.stats import t as student_t
 
 from analysis.executors import Executor
-from analysis.sweep import (
-    SweepError,
-    SweepResult,
-    SweepSpec,
-    param_columns,
-    run_sweep,
-)
+from analysis.sweep import SweepResult, run_sweep
+from analysis.sweep_spec import SweepSpec, parse_spec
+from analysis.sweep_store import param_columns
+from simulator.errors import SweepSpecError
 
 REGRET = "regret_usd"
 BENEFIT = "total_benefit_usd"
@@ -86,18 +83,18 @@ def summarize(table: pd.DataFrame, *, baseline: str | None = None, oracle: str =
     ``policies`` fixes the row order (default: sorted).
     """
     if not 0.0 < confidence < 1.0:
-        raise SweepError(f"confidence: must be in (0, 1), got {confidence}")
+        raise SweepSpecError(f"confidence: must be in (0, 1), got {confidence}")
     order = list(policies) if policies is not None else sorted(set(table["policy"]))
     baseline = baseline if baseline is not None else order[0]
     if baseline not in order:
-        raise SweepError(f"baseline: '{baseline}' is not among the policies "
+        raise SweepSpecError(f"baseline: '{baseline}' is not among the policies "
                          f"({', '.join(order)})")
     by = param_columns(table)
     table = add_regret(table, oracle)
     names = list(kpis) if kpis is not None else kpi_columns(table)
     missing = [k for k in names if k not in table]
     if missing:
-        raise SweepError(f"kpis: no column {', '.join(map(repr, missing))} in the results")
+        raise SweepSpecError(f"kpis: no column {', '.join(map(repr, missing))} in the results")
     groups = table[[*by, "point"]].drop_duplicates("point").set_index("point")
     ok = table[table["status"] == "ok"]
     long = ok.melt(id_vars=["point", "policy", "seed"], value_vars=names, var_name="kpi",
@@ -144,10 +141,11 @@ def comparison_spec(scenario: str | Path, policies: Sequence[str],
                     updates: dict[str, Any] | None = None) -> SweepSpec:
     """The sweep (no axes) that a comparison runs; ``updates`` are fixed dotted-path changes
     of the scenario (e.g. ``{"hours": 48}``)."""
-    return SweepSpec(name=f"compare-{Path(str(scenario)).stem}", scenario=str(scenario),
-                     policies=list(policies), seeds=None if seeds is None else list(seeds),
-                     forecast=forecast, check=check, save_runs=save_runs,
-                     policy_options=policy_options or {}, set=updates or {})
+    return parse_spec(dict(name=f"compare-{Path(str(scenario)).stem}", scenario=str(scenario),
+                           policies=list(policies), seeds=None if seeds is None else list(seeds),
+                           forecast=forecast, check=check, save_runs=save_runs,
+                           policy_options=policy_options or {}, set=updates or {}),
+                      source=f"compare {scenario}")
 
 
 def run_comparison(scenario: str | Path, policies: Sequence[str],

@@ -9,29 +9,31 @@
 
 Each yields ``(item, result, error)`` as runs finish, in completion order: ``error`` is a
 one-line string when the executor lost the worker (the function itself should not raise).
+Executors do not know what they run: the caller names the modules each worker imports
+before its first item (``warm_modules``). Local workers exit on their own when the process
+that started them dies (even by ``kill -9``).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from importlib import metadata
 from typing import TypeVar
 
-from simulator.errors import GridShiftError
+from simulator.errors import ExecutorError
 
 T = TypeVar("T")
 R = TypeVar("R")
 START_METHODS = ("spawn", "forkserver")
-# Modules a forkserver imports once, so that its forked workers start warm (no solver runs).
-FORKSERVER_PRELOAD = ["analysis.sweep", "gridshift.api"]
-
-
-class ExecutorError(GridShiftError, ValueError):
-    """An executor cannot be built as asked; the message names the option."""
+PARENT_POLL_S = 1.0  # how often a local worker checks that its parent is alive
 
 
 class Executor(ABC):
@@ -84,7 +86,8 @@ class ProcessExecutor(Executor):
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None, start_method: str = "spawn") -> None:
+    def __init__(self, workers: int | None = None, start_method: str = "spawn",
+                 warm_modules: Sequence[str] = ()) -> None:
         if start_method not in START_METHODS:
             raise ExecutorError(f"start method '{start_method}': use one of "
                                 f"{', '.join(START_METHODS)} (fork can hang the HiGHS solver)")
@@ -94,6 +97,7 @@ class ProcessExecutor(Executor):
         if self.workers < 1:
             raise ExecutorError(f"workers: need at least 1, got {self.workers}")
         self.start_method = start_method
+        self.warm_modules = tuple(warm_modules)
         self.name = f"processes/{start_method}"
         self._pool: ProcessPoolExecutor | None = None
 
@@ -101,9 +105,10 @@ class ProcessExecutor(Executor):
         if self._pool is None:
             context = multiprocessing.get_context(self.start_method)
             if self.start_method == "forkserver":
-                context.set_forkserver_preload(FORKSERVER_PRELOAD)
+                context.set_forkserver_preload(list(self.warm_modules))
             self._pool = ProcessPoolExecutor(max_workers=max(1, min(self.workers, n_items)),
-                                             mp_context=context)
+                                             mp_context=context, initializer=_start_worker,
+                                             initargs=(os.getpid(), self.warm_modules))
         return self._pool
 
     def map_unordered(self, fn: Callable[[T], R],
@@ -137,7 +142,8 @@ class DaskExecutor(Executor):
 
     name = "dask"
 
-    def __init__(self, address: str | None = None, n_workers: int | None = None) -> None:
+    def __init__(self, address: str | None = None, n_workers: int | None = None,
+                 warm_modules: Sequence[str] = ()) -> None:
         if (address is None) == (n_workers is None):
             raise ExecutorError("dask: give a scheduler address or a LocalCluster size, not "
                                 "both or neither")
@@ -168,12 +174,13 @@ class DaskExecutor(Executor):
             self.name = f"dask/{address}"
         self.workers = max(1, sum(w.get("nthreads", 1) for w in
                                   self._client.scheduler_info()["workers"].values()))
-        self._warm_up()
+        self._warm_up(tuple(warm_modules))
 
-    def _warm_up(self) -> None:
-        """Import GridShift on every worker now (not in the first runs) and check its version."""
+    def _warm_up(self, modules: tuple[str, ...]) -> None:
+        """Import the caller's modules on every worker now (not in the first runs) and check
+        that every worker runs the same GridShift version."""
         try:
-            versions = self._client.run(worker_version)
+            versions = self._client.run(worker_version, modules)
         except Exception as err:  # e.g. GridShift is not installed on a worker
             self.close()
             raise ExecutorError(f"dask workers cannot run GridShift: {_one_line(err)}") from None
@@ -210,26 +217,52 @@ class DaskExecutor(Executor):
             self._cluster.close()
 
 
-def worker_version() -> str:
-    """The GridShift version a worker runs, after importing what a run needs."""
-    # Imported here: analysis.sweep imports this module.
-    from analysis.results import package_versions
-    from analysis.sweep import run_task  # noqa: F401 - imported to warm the worker up
+def worker_version(modules: Sequence[str] = ()) -> str:
+    """The GridShift version a worker runs, after importing ``modules``."""
+    for name in modules:
+        importlib.import_module(name)
+    return metadata.version("gridshift")
 
-    return package_versions()["gridshift"]
+
+def _start_worker(owner: int, modules: Sequence[str]) -> None:
+    """Local worker start-up: watch the owner (the process that made the pool), then import
+    ``modules``. The worker exits as soon as the owner is gone or it was re-parented."""
+    parent = os.getppid()
+
+    def owner_gone() -> bool:
+        if os.getppid() != parent:
+            return True
+        try:
+            os.kill(owner, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    def watch() -> None:
+        while not owner_gone():
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)  # nobody is left to want our result
+
+    threading.Thread(target=watch, name="gridshift-owner-watch", daemon=True).start()
+    for name in modules:
+        importlib.import_module(name)
 
 
 def make_executor(workers: int | None = None, *, start_method: str = "spawn",
-                  dask: str | None = None, dask_local: int | None = None) -> Executor:
+                  dask: str | None = None, dask_local: int | None = None,
+                  warm_modules: Sequence[str] = ()) -> Executor:
     """The executor the CLI options ask for: Dask if asked, else 1 worker = serial, else
-    local processes (``workers`` None = one per CPU)."""
+    local processes (``workers`` None = one per CPU); ``warm_modules`` are imported by each
+    worker before its first item."""
     if dask is not None and dask_local is not None:
         raise ExecutorError("--dask and --dask-local: give one, not both")
     if dask is not None or dask_local is not None:
-        return DaskExecutor(address=dask, n_workers=dask_local)
+        return DaskExecutor(address=dask, n_workers=dask_local, warm_modules=warm_modules)
     if workers is not None and workers < 1:
         raise ExecutorError(f"--workers: need at least 1, got {workers}")
     if workers == 1:
         return SerialExecutor()
-    return ProcessExecutor(workers, start_method)
+    return ProcessExecutor(workers, start_method, warm_modules)
 

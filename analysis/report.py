@@ -28,7 +28,6 @@ from analysis.collection import is_comparison_folder, read_manifest
 from analysis.report_parts import (
     Figures,
     Progress,
-    ReportError,
     Section,
     frame_table,
     key_values,
@@ -36,7 +35,8 @@ from analysis.report_parts import (
 )
 from analysis.report_run import comparison_report, run_report
 from analysis.report_sweep import sweep_report
-from analysis.sweep import RECORDS_DIR, SWEEP_FILE
+from analysis.sweep_store import RECORDS_DIR, SWEEP_FILE
+from simulator.errors import ReportError
 
 __all__ = ["ReportError", "folder_kind", "write_report"]
 

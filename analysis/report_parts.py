@@ -13,13 +13,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from analysis.catalogue import describe, direction_note, format_value, header_of
 from analysis.figures import figure_png
-from simulator.errors import GridShiftError
 
 Progress = Callable[[str], None]
-
-
-class ReportError(GridShiftError, ValueError):
-    """A folder cannot be reported on; the message names it."""
 
 
 @dataclass

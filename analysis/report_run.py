@@ -11,8 +11,9 @@ from analysis import figures as F
 from analysis.catalogue import direction_note, format_change, header_of
 from analysis.collection import comparison_kpis, read_comparison
 from analysis.kpis import KPI_TABLE_ORDER
-from analysis.report_parts import Figures, ReportError, Section, key_values, kpi_rows, table
+from analysis.report_parts import Figures, Section, key_values, kpi_rows, table
 from analysis.results import read_run
+from simulator.errors import ReportError
 
 CAPTIONS = {
     "dispatch": "Dispatch per site: supplies above zero, sinks below, load as a line (MW).",

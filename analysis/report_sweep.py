@@ -11,11 +11,12 @@ import pandas as pd
 from analysis import figures as F
 from analysis.catalogue import format_change, format_value, header_of
 from analysis.compare import BENEFIT, REGRET, SUMMARY_COLUMNS, summarize
-from analysis.report_parts import Figures, ReportError, Section, frame_table, key_values, table
+from analysis.report_parts import Figures, Section, frame_table, key_values, table
 from analysis.report_run import run_sections
 from analysis.results import read_run
-from analysis.sweep import BOOKS_DIR, SWEEP_FILE, load_table, param_columns
+from analysis.sweep_store import BOOKS_DIR, SWEEP_FILE, load_table, param_columns
 from analysis.tables import format_comparison
+from simulator.errors import ReportError
 
 REPORT_KPIS = (BENEFIT, "emissions_t", "served_share", "gpu_utilisation", "energy_cost_usd",
                "unserved_penalty_usd", REGRET, "regret_vs_bound_usd", "carbon_overshoot_t")

@@ -19,6 +19,7 @@ import functools
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -31,6 +32,7 @@ import pandas as pd
 
 from analysis.site_kpis import jobs_with_site_names
 from simulator.engine import RunResult
+from simulator.errors import OutputError, ReportError
 
 TABLES = ("ledger", "inference", "routing", "jobs", "clips", "steps")
 PACKAGES = ("gridshift", "simpy", "pyomo", "highspy", "numpy", "pandas")
@@ -78,11 +80,48 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def safe_name(text: str, limit: int = 80) -> str:
+    """``text`` as one folder name: letters, digits, ``.``, ``_``, ``-`` only (no ``/``, no
+    ``..``, no leading dot), at most ``limit`` characters."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "run"
+    return name[:limit]
+
+
+def check_output_dir(path: str | Path, what: str) -> Path:
+    """Refuse (OutputError, naming ``what``) an output folder that cannot be one: an existing
+    file, or a folder below a file; nothing is created."""
+    path = Path(path)
+    for node in (path, *path.parents):
+        if node.exists():
+            if not node.is_dir():
+                raise OutputError(f"{what} {path}: {node} is a file, not a folder")
+            if not os.access(node, os.W_OK):
+                raise OutputError(f"{what} {path}: {node} is not writable")
+            break
+    return path
+
+
+def check_output_file(path: str | Path, what: str, suffixes: tuple[str, ...]) -> Path:
+    """Refuse an output file with another suffix, an existing folder, or an unusable parent."""
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise OutputError(f"{what} {path}: use a {' or '.join(suffixes)} file name")
+    if path.is_dir():
+        raise OutputError(f"{what} {path}: is a folder, not a file")
+    check_output_dir(path.parent, what)
+    return path
+
+
 def write_run(result: RunResult, folder: str | Path, kpis: dict[str, Any],
               meta: dict[str, Any]) -> Path:
     """Write a run folder atomically (a temporary sibling renamed into place)."""
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    check_output_dir(folder.parent, "run folder")
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"run folder {folder}: cannot create {folder.parent}: "
+                          f"{err.strerror or err}") from None
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         for name in TABLES:
@@ -124,8 +163,12 @@ def _swap_into_place(new: Path, folder: Path) -> None:
 def read_run(folder: str | Path) -> dict[str, Any]:
     """Load a run folder back: every table as a DataFrame plus ``kpis`` and ``meta`` dicts."""
     folder = Path(folder)
-    out: dict[str, Any] = {path.stem: pd.read_parquet(path)
-                           for path in sorted(folder.glob("*.parquet"))}
-    out["kpis"] = json.loads((folder / "kpis.json").read_text())
-    out["meta"] = json.loads((folder / "meta.json").read_text())
+    out: dict[str, Any] = {}
+    for path in [*sorted(folder.glob("*.parquet")), folder / "kpis.json", folder / "meta.json"]:
+        try:
+            out[path.stem] = pd.read_parquet(path) if path.suffix == ".parquet" else \
+                json.loads(path.read_text(encoding="utf-8"))
+        except Exception as err:  # noqa: BLE001 - any unreadable file: one line naming it
+            raise ReportError(f"run folder {folder}: cannot read {path.name} "
+                              f"({type(err).__name__}: {err})".splitlines()[0]) from None
     return out

@@ -20,7 +20,7 @@ from analysis.site_kpis import site_kpis
 from policies.registry import make_policy, needs_perfect_foresight
 from simulator.contracts import Policy
 from simulator.engine import RunResult, Simulation
-from simulator.errors import ScenarioError
+from simulator.errors import GridShiftError, PolicyError, RunFailedError, ScenarioError
 from simulator.invariants import assert_invariants
 from simulator.scenario import Scenario, load_scenario
 from simulator.system import build_system
@@ -66,16 +66,9 @@ def _build_traces(scenario: Scenario, data_dir: str | Path | None) -> TraceSet:
 
         return generate(scenario)
     if kind == "files":
-        from traces.files import load_traceset
+        from traces.files import scenario_traceset
 
-        traces = load_traceset(
-            scenario.traces.path, tuple(s.name for s in scenario.sites),
-            tuple(r.name for r in scenario.regions), tuple(c.name for c in scenario.classes),
-            scenario.traces.history_hours, scenario.traces.fill)
-        if traces.run_hours < scenario.hours:
-            raise ScenarioError(f"scenario '{scenario.name}': hours {scenario.hours} exceeds the "
-                                f"{traces.run_hours} run hours in {scenario.traces.path}")
-        return traces.truncated(scenario.hours)
+        return scenario_traceset(scenario)
     from traces.replay import real_traces
 
     return real_traces(scenario, data_dir)
@@ -115,28 +108,44 @@ def simulate(
     check: bool = True,
     progress: bool = False,
 ) -> Run:
-    """Simulate one policy on one scenario; ``check`` runs the invariant checker."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    """Simulate one policy on one scenario; ``check`` runs the invariant checker. Bad input
+    raises a :class:`~simulator.errors.GridShiftError` subclass naming the field; a run that
+    fails for any other reason raises RunFailedError with the original as its cause."""
+    scenario = as_scenario(scenario)
     if seed is not None and seed != scenario.seed:
-        scenario = scenario.with_updates({"seed": seed})
+        scenario = scenario.with_updates({"seed": checked_seed(seed)})
     if forecast is not None:
         scenario = scenario.with_updates({"forecast.method": forecast})
-    policy_name = policy if isinstance(policy, str) else policy.name
+    if policy_options is not None and not isinstance(policy_options, dict):
+        raise PolicyError(f"policy_options: expected a dict of option -> value, got "
+                          f"{type(policy_options).__name__}")
     if isinstance(policy, str):
-        policy_obj = make_policy(policy, **(policy_options or {}))
-    else:
-        policy_obj = policy
+        policy_name, policy_obj = policy, make_policy(policy, **(policy_options or {}))
+    elif callable(getattr(policy, "decide", None)) and isinstance(getattr(policy, "name", None),
+                                                                  str):
+        policy_name, policy_obj = policy.name, policy
         policy_options = {**_public_settings(policy), **(policy_options or {})}
+    else:
+        raise PolicyError(f"policy: expected a policy name or a policy object, got "
+                          f"{type(policy).__name__}")
     tic = time.perf_counter()
-    traces = traces if traces is not None else build_traces(scenario, data_dir)
+    if traces is None:
+        traces = build_traces(scenario, data_dir)
+    else:
+        _check_traces(scenario, traces)
     own_traces = traces.notes.get("scenario_digest") == _scenario_digest(scenario)
     system = build_system(scenario)
     foresight = needs_perfect_foresight(policy_name) or \
         bool(getattr(policy_obj, "perfect_foresight", False))
     provider, methods = scenario_forecasts(scenario, traces, foresight)
-    result = Simulation(system, traces, policy_obj, provider, progress=progress,
-                        foresee_jobs=foresight).run()
+    try:
+        result = Simulation(system, traces, policy_obj, provider, progress=progress,
+                            foresee_jobs=foresight).run()
+    except GridShiftError:
+        raise
+    except Exception as err:  # a bug or a policy's own failure: one line, cause kept
+        raise RunFailedError(f"scenario '{scenario.name}', policy '{policy_name}': the run "
+                             f"failed: {type(err).__name__}: {err}".splitlines()[0]) from err
     if check:
         assert_invariants(result)
     kpis = {**compute_kpis(result),
@@ -160,3 +169,35 @@ def simulate(
     result.meta.update(meta)
     return Run(result=result, kpis=kpis, meta=meta)
 
+
+
+def as_scenario(scenario: Any) -> Scenario:
+    """A Scenario from a Scenario, a built-in name or a file path (ScenarioError otherwise)."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | Path):
+        return load_scenario(scenario)
+    raise ScenarioError(f"scenario: expected a Scenario, a built-in name or a file path, got "
+                        f"{type(scenario).__name__}")
+
+
+def checked_seed(seed: Any) -> int:
+    """``seed`` if it is a whole number >= 0 (ScenarioError otherwise)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ScenarioError(f"seed: expected a whole number >= 0, got {seed!r}")
+    return seed
+
+
+def _check_traces(scenario: Scenario, traces: Any) -> None:
+    """Given traces must be a TraceSet for this scenario's sites, regions, classes and hours."""
+    if not isinstance(traces, TraceSet):
+        raise ScenarioError(f"traces: expected a TraceSet, got {type(traces).__name__}")
+    for what, ours, theirs in (("sites", [s.name for s in scenario.sites], traces.sites),
+                               ("regions", [r.name for r in scenario.regions], traces.regions),
+                               ("classes", [c.name for c in scenario.classes], traces.classes)):
+        if list(theirs) != ours:
+            raise ScenarioError(f"traces: {what} {list(theirs)} differ from the scenario's "
+                                f"{ours}")
+    if traces.run_hours < scenario.hours:
+        raise ScenarioError(f"traces: {traces.run_hours} run hours, the scenario needs "
+                            f"{scenario.hours}")

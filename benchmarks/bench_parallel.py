@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from analysis.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor
-from analysis.sweep import SweepSpec, expand, run_tasks
+from analysis.sweep import run_tasks
+from analysis.sweep_expand import expand
+from analysis.sweep_spec import SweepSpec
 
 
 def _spec(runs: int, hours: int) -> SweepSpec:

@@ -8,7 +8,7 @@
 from _settings import HOURS, OUT, SEEDS
 
 import gridshift
-from analysis.sweep import parse_spec
+from analysis.sweep_spec import parse_spec
 
 spec = parse_spec({
     "name": "carbon-price",

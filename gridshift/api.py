@@ -1,5 +1,10 @@
 """The Python API: the CLI is a thin layer over these functions.
 
+Every failure is a :class:`simulator.errors.GridShiftError` subclass with one line naming the
+field, file, option or policy: ``ScenarioError``, ``TraceError``, ``PolicyError`` and
+``OutputError`` for bad input (nothing has run), ``RunFailedError`` (``InvariantError``) for a
+run that started and failed; the original exception, if any, is its ``__cause__``.
+
 >>> from gridshift import load_scenario, simulate
 >>> result = simulate(load_scenario("paper-3site"), "greedy")
 >>> result.kpis["total_benefit_usd"]  # doctest: +SKIP
@@ -7,18 +12,18 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from analysis.collection import write_comparison
-from analysis.results import TABLES, read_run, write_run
-from analysis.runs import Run, build_traces, scenario_key, simulate
+from analysis.results import TABLES, check_output_dir, read_run, safe_name, write_run
+from analysis.runs import Run, as_scenario, build_traces, checked_seed, scenario_key, simulate
+from policies.registry import make_policy
 from simulator.engine import RunResult
-from simulator.errors import ScenarioError
-from simulator.scenario import Scenario, load_scenario, parse_scenario
+from simulator.errors import PolicyError, ScenarioError
+from simulator.scenario import Scenario, parse_scenario
 from simulator.system import build_system
 
 __all__ = ["Run", "build_traces", "compare", "load_run", "report", "run", "scenario_key",
@@ -48,12 +53,14 @@ def run(
     out_dir: str | Path = DEFAULT_RESULTS_DIR,
     **kwargs: Any,
 ) -> Run:
-    """Simulate and write the run folder ``out_dir/<scenario>-<policy>-s<seed>-<key>``."""
+    """Simulate and write the run folder ``out_dir/<scenario>-<policy>-s<seed>-<key>`` (the
+    name made safe: it always lands directly inside ``out_dir``). ``out_dir`` is checked
+    before the run starts."""
+    out = check_output_dir(out_dir, "--out")
     done = simulate(scenario, policy, **kwargs)
-    policy_part = re.sub(r"[^A-Za-z0-9._-]+", "_", done.meta["policy"])  # rl:path/x.py:f
-    name = f"{done.meta['scenario_name']}-{policy_part}-s{done.meta['seed']}-" \
-           f"{done.meta['key']}"
-    done.folder = write_run(done.result, Path(out_dir) / name, done.kpis, done.meta)
+    name = safe_name(f"{done.meta['scenario_name']}-{done.meta['policy']}-"
+                     f"s{done.meta['seed']}", limit=100) + f"-{done.meta['key']}"
+    done.folder = write_run(done.result, out / name, done.kpis, done.meta)
     return done
 
 
@@ -68,11 +75,17 @@ def compare(
     """Run several policies on the same scenario and traces; one row of KPIs per policy.
 
     With ``out_dir``, each run's folder goes there and ``comparison.json`` lists them (a
-    comparison folder that ``gridshift report`` reads)."""
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
+    comparison folder that ``gridshift report`` reads). Policies and ``out_dir`` are checked
+    before the first run."""
+    scenario = as_scenario(scenario)
     if seed is not None:
-        scenario = scenario.with_updates({"seed": seed})
+        scenario = scenario.with_updates({"seed": checked_seed(seed)})
+    if isinstance(policies, str) or not all(isinstance(p, str) for p in policies):
+        raise PolicyError(f"policies: expected a list of policy names, got {policies!r}")
+    for name in policies:
+        make_policy(name, **(kwargs.get("policy_options") or {}))
+    if out_dir is not None:
+        check_output_dir(out_dir, "out_dir")
     traces = build_traces(scenario, kwargs.pop("data_dir", None))
     rows, folders = [], {}
     for name in policies:

@@ -9,15 +9,36 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine import RunResult
+from simulator.errors import InvariantError
 from simulator.ledger import BENEFIT_PARTS
 
+# Tolerances scale with the magnitudes compared: an absolute floor plus REL_TOL of the larger
+# magnitude (float64 keeps ~16 digits, so 1e11 requests or MWh still check to ~1e-9).
 ENERGY_TOL_MWH = 1e-6
 MONEY_TOL_USD = 1e-4
 GPU_TOL = 1e-6
+REQUEST_TOL = 1e-6
+REL_TOL = 1e-9
 
 
-class InvariantError(AssertionError):
-    """The books of a run do not close."""
+def _differ(a: object, b: object, floor: float, scale: object = 0.0) -> np.ndarray:
+    """Where |a - b| exceeds ``floor`` + REL_TOL x max(|a|, |b|, |scale|) (elementwise);
+    ``scale``: the size of the terms ``a`` or ``b`` was summed from."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    size = np.maximum(np.maximum(np.abs(a), np.abs(b)), np.abs(np.asarray(scale, dtype=float)))
+    return np.abs(a - b) > floor + REL_TOL * size
+
+
+def _below(x: object, bound: object, floor: float, scale: object = 0.0) -> np.ndarray:
+    """Where x < bound by more than ``floor`` + REL_TOL x max(|bound|, |scale|)."""
+    x, bound = np.asarray(x, dtype=float), np.asarray(bound, dtype=float)
+    size = np.maximum(np.abs(bound), np.abs(np.asarray(scale, dtype=float)))
+    return x < bound - (floor + REL_TOL * size)
+
+
+def _above(x: object, bound: object, floor: float) -> np.ndarray:
+    """Where x > bound by more than ``floor`` + REL_TOL x |bound|."""
+    return _below(-np.asarray(x, dtype=float), -np.asarray(bound, dtype=float), floor)
 
 
 def _where(frame: pd.DataFrame, mask: np.ndarray, what: str) -> list[str]:
@@ -45,39 +66,39 @@ def check_invariants(result: RunResult) -> list[str]:
     supply = (led["renewable_used_mw"] + led["genset_mw"] + led["discharge_mw"] +
               led["import_mw"] + led["shortfall_mw"])
     demand = led["load_mw"] + led["charge_mw"] + led["export_mw"]
-    out += _where(led, (supply - demand).abs().to_numpy() > ENERGY_TOL_MWH,
-                  "energy balance does not close")
+    out += _where(led, _differ(supply, demand, ENERGY_TOL_MWH), "energy balance does not close")
+    flow_scale = np.maximum(supply.abs().to_numpy(), demand.abs().to_numpy())
     nonneg = ["renewable_used_mw", "curtailed_mw", "genset_mw", "charge_mw", "discharge_mw",
               "import_mw", "export_mw", "shortfall_mw", "load_mw", "gpus_training",
               "gpus_inference"]
     for col in nonneg:
-        out += _where(led, led[col].to_numpy() < -ENERGY_TOL_MWH, f"{col} negative")
+        out += _where(led, _below(led[col], 0.0, ENERGY_TOL_MWH, flow_scale), f"{col} negative")
     s = pd.Index(sys_.site_names).get_indexer(led["site"])
-    out += _where(led, (led["renewable_used_mw"] + led["curtailed_mw"] -
-                        led["pv_available_mw"] - led["wind_available_mw"]).abs().to_numpy()
-                  > ENERGY_TOL_MWH, "renewable used + curtailed != available")
-    out += _where(led, led["soc_end_mwh"].to_numpy() < sys_.soc_min_mwh[s] - ENERGY_TOL_MWH,
+    out += _where(led, _differ(led["renewable_used_mw"] + led["curtailed_mw"],
+                               led["pv_available_mw"] + led["wind_available_mw"],
+                               ENERGY_TOL_MWH), "renewable used + curtailed != available")
+    out += _where(led, _below(led["soc_end_mwh"], sys_.soc_min_mwh[s], ENERGY_TOL_MWH),
                   "state of charge below its minimum")
-    out += _where(led, led["soc_end_mwh"].to_numpy() > sys_.soc_max_mwh[s] + ENERGY_TOL_MWH,
+    out += _where(led, _above(led["soc_end_mwh"], sys_.soc_max_mwh[s], ENERGY_TOL_MWH),
                   "state of charge above its maximum")
     soc_next = (led["soc_start_mwh"].to_numpy() + sys_.eta_charge[s] * led["charge_mw"].to_numpy()
                 - led["discharge_mw"].to_numpy() / sys_.eta_discharge[s])
-    out += _where(led, np.abs(soc_next - led["soc_end_mwh"].to_numpy()) > ENERGY_TOL_MWH,
+    out += _where(led, _differ(soc_next, led["soc_end_mwh"], ENERGY_TOL_MWH),
                   "state of charge does not follow charge/discharge")
     n_sites = sys_.n_sites
     soc_end = led["soc_end_mwh"].to_numpy().reshape(-1, n_sites)
     soc_start = led["soc_start_mwh"].to_numpy().reshape(-1, n_sites)
-    if len(soc_end) > 1 and np.abs(soc_end[:-1] - soc_start[1:]).max() > ENERGY_TOL_MWH:
+    if len(soc_end) > 1 and _differ(soc_end[:-1], soc_start[1:], ENERGY_TOL_MWH).any():
         out.append("state of charge jumps between hours")
-    out += _where(led, led["charge_mw"].to_numpy() > sys_.battery_mw[s] + ENERGY_TOL_MWH,
+    out += _where(led, _above(led["charge_mw"], sys_.battery_mw[s], ENERGY_TOL_MWH),
                   "charging above battery power")
-    out += _where(led, led["discharge_mw"].to_numpy() > sys_.battery_mw[s] + ENERGY_TOL_MWH,
+    out += _where(led, _above(led["discharge_mw"], sys_.battery_mw[s], ENERGY_TOL_MWH),
                   "discharging above battery power")
-    out += _where(led, led["import_mw"].to_numpy() > sys_.import_cap_mw[s] + ENERGY_TOL_MWH,
+    out += _where(led, _above(led["import_mw"], sys_.import_cap_mw[s], ENERGY_TOL_MWH),
                   "import above cap")
-    out += _where(led, led["export_mw"].to_numpy() > sys_.export_cap_mw[s] + ENERGY_TOL_MWH,
+    out += _where(led, _above(led["export_mw"], sys_.export_cap_mw[s], ENERGY_TOL_MWH),
                   "export above cap")
-    out += _where(led, led["genset_mw"].to_numpy() > sys_.genset_mw[s] + ENERGY_TOL_MWH,
+    out += _where(led, _above(led["genset_mw"], sys_.genset_mw[s], ENERGY_TOL_MWH),
                   "genset above capacity")
     out += _where(led, (led["import_mw"] > ENERGY_TOL_MWH).to_numpy() &
                   (led["export_mw"] > ENERGY_TOL_MWH).to_numpy(), "import and export at once")
@@ -100,36 +121,38 @@ def check_invariants(result: RunResult) -> list[str]:
         "shortfall_cost_usd": led["shortfall_mw"] * sys_.shortfall_penalty_usd_per_mwh,
     }
     for name, expected in money.items():
-        out += _where(led, (led[name] - expected).abs().to_numpy() > MONEY_TOL_USD,
+        out += _where(led, _differ(led[name], expected, MONEY_TOL_USD),
                       f"{name} != its quantity x its price")
     busy_gpus = led["gpus_training"].to_numpy() + led["gpus_inference"].to_numpy()
     it = sys_.gpus[s] * sys_.idle_mw_per_gpu[s] + (
         sys_.busy_mw_per_gpu[s] - sys_.idle_mw_per_gpu[s]) * busy_gpus
-    out += _where(led, np.abs(it - led["it_mw"].to_numpy()) > ENERGY_TOL_MWH,
+    out += _where(led, _differ(it, led["it_mw"], ENERGY_TOL_MWH),
                   "IT power does not follow the busy GPUs")
-    out += _where(led, (led["load_mw"] - led["it_mw"] * led["pue"]).abs().to_numpy()
-                  > ENERGY_TOL_MWH, "load != IT power x PUE")
+    out += _where(led, _differ(led["load_mw"], led["it_mw"] * led["pue"], ENERGY_TOL_MWH),
+                  "load != IT power x PUE")
     k = pd.Index(sys_.class_names).get_indexer(inf["class"])
-    out += _where(inf, (inf["penalty_usd"] - (inf["arrived"] - inf["served"]) *
-                        sys_.penalty_usd_per_request[k]).abs().to_numpy() > MONEY_TOL_USD,
+    penalty = sys_.penalty_usd_per_request[k]
+    out += _where(inf, _differ(inf["penalty_usd"], (inf["arrived"] - inf["served"]) * penalty,
+                               MONEY_TOL_USD, inf["arrived"] * penalty),
                   "unserved penalty != dropped requests x penalty")
     busy = led["gpus_training"] + led["gpus_inference"]
     out += _where(led, busy.to_numpy() > sys_.gpus[s] + GPU_TOL, "GPUs used above capacity")
     parts = sum(sign * led[name] for name, sign in BENEFIT_PARTS.items())
-    out += _where(led, (parts - led["benefit_usd"]).abs().to_numpy() > MONEY_TOL_USD,
+    out += _where(led, _differ(parts, led["benefit_usd"], MONEY_TOL_USD,
+                               sum(led[name].abs() for name in BENEFIT_PARTS)),
                   "benefit != sum of its parts")
-    out += _where(led, (led["emissions_t"] * 1000 - led["import_mw"] * led["carbon_g_per_kwh"]
-                        - led["genset_mw"] * sys_.genset_kg_per_mwh[s]
-                        + (led["export_mw"] * led["carbon_g_per_kwh"]
-                           if sys_.export_carbon_credit else 0)).abs().to_numpy() > 1e-6,
+    emitted_kg = (led["import_mw"] * led["carbon_g_per_kwh"]
+                  + led["genset_mw"] * sys_.genset_kg_per_mwh[s]
+                  - (led["export_mw"] * led["carbon_g_per_kwh"]
+                     if sys_.export_carbon_credit else 0))
+    out += _where(led, _differ(led["emissions_t"] * 1000, emitted_kg, 1e-6),
                   "emissions != import x intensity + genset")
 
     drops = inf["served"] + inf["dropped_unrouted"] + inf["dropped_capacity"] + inf["dropped_grid"]
-    scale = np.maximum(1.0, inf["arrived"].abs().to_numpy())
-    out += _where(inf, np.abs((drops - inf["arrived"]).to_numpy()) / scale > 1e-9,
+    out += _where(inf, _differ(drops, inf["arrived"], REQUEST_TOL),
                   "requests not conserved (arrived != served + dropped)")
     for col in ("served", "dropped_unrouted", "dropped_capacity", "dropped_grid"):
-        out += _where(inf, inf[col].to_numpy() < -1e-6, f"{col} negative")
+        out += _where(inf, _below(inf[col], 0.0, REQUEST_TOL, inf["arrived"]), f"{col} negative")
     served_sites = led.groupby("hour")["requests_served"].sum().to_numpy()
     served_regions = inf.groupby("hour")["served"].sum().to_numpy()
     if np.abs(served_sites - served_regions).max(initial=0) > 1e-6 * max(1, served_sites.max(

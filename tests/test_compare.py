@@ -14,9 +14,9 @@ from analysis.compare import (
     summarize,
     t_quantile,
 )
-from analysis.sweep import SweepError
 from analysis.tables import format_comparison
 from gridshift import api
+from simulator.errors import SweepSpecError
 from tests.test_sweep import run_cli
 
 
@@ -67,9 +67,9 @@ def test_summary_means_intervals_paired_changes_and_regret() -> None:
 
 
 def test_summary_errors_name_the_option() -> None:
-    with pytest.raises(SweepError, match="baseline: 'nope' is not among the policies"):
+    with pytest.raises(SweepSpecError, match="baseline: 'nope' is not among the policies"):
         summarize(_table(), baseline="nope")
-    with pytest.raises(SweepError, match="kpis: no column 'nope'"):
+    with pytest.raises(SweepSpecError, match="kpis: no column 'nope'"):
         summarize(_table(), kpis=["nope"])
     without_oracle = summarize(_table()[lambda t: t["policy"] != "oracle"])
     assert REGRET not in set(without_oracle["kpi"])

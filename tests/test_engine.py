@@ -72,7 +72,7 @@ def _constant_scenario(tmp_path, **site_updates):
     scenario = one_site(hours=24, jobs=jobs, history_hours=48, **site_updates)
     folder = write_traceset(constant_traces(scenario, pv_cf=0.5), tmp_path / "traces")
     return scenario.with_updates({"traces": {"kind": "files", "path": str(folder),
-                                             "history_hours": 48}})
+                                             "history_hours": 48}, "jobs": {}})  # jobs.csv
 
 
 def test_known_books_of_a_constant_hour(tmp_path) -> None:

@@ -12,7 +12,8 @@ import pytest
 from matplotlib.figure import Figure
 
 from analysis import figures as F
-from analysis.sweep import parse_spec, run_sweep
+from analysis.sweep import run_sweep
+from analysis.sweep_spec import parse_spec
 from gridshift.api import simulate
 from simulator.invariants import check_invariants
 from simulator.scenario import parse_scenario
@@ -129,7 +130,7 @@ def test_signals(run) -> None:
 
 
 def test_run_figures_from_a_saved_run_folder(run, tmp_path: Path) -> None:
-    from analysis.sweep import save_books
+    from analysis.sweep_store import save_books
 
     folder = save_books(run, tmp_path / "books" / "r")
     tables = F.run_tables(folder)

@@ -43,6 +43,7 @@ def test_synthetic_traces_carry_market_prices_and_the_tariff_is_applied() -> Non
 
 def _folder_scenario(tmp_path: Path, folder: str, **site: object) -> Path:
     data = tiny_dict(traces={"kind": "files", "path": folder, "history_hours": 48})
+    data["jobs"] = {"arrivals_per_hour": 0}  # a trace folder's jobs come from its jobs table
     data["sites"][0].update(site)
     path = tmp_path / "scenario.yaml"
     path.write_text(yaml.safe_dump(json.loads(json.dumps(data))))

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from analysis.report import ReportError, write_report
-from analysis.sweep import parse_spec, run_sweep
+from analysis.sweep import run_sweep
+from analysis.sweep_spec import parse_spec
 from gridshift import api
 from tests.test_sweep import run_cli
 

@@ -18,7 +18,8 @@ import pytest
 from analysis.collection import write_manifest
 from analysis.figures import figure_png, plot_dispatch
 from analysis.report import write_report
-from analysis.sweep import parse_spec, run_sweep
+from analysis.sweep import run_sweep
+from analysis.sweep_spec import parse_spec
 from gridshift import api
 from simulator.scenario import parse_scenario
 from tests.conftest import tiny_dict

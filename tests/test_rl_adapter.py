@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from analysis.sweep import SweepError, check_policies
+from analysis.sweep_expand import check_policies
+from analysis.sweep_spec import parse_spec
 from gridshift.api import simulate
 from policies.registry import is_policy, make_policy
+from simulator.errors import SweepSpecError
 
 AGENT = """import numpy as np
 
@@ -71,10 +73,17 @@ def test_cli_run_and_compare_score_the_agent(agent_file: Path, tmp_path: Path) -
     assert bad.returncode == 2 and bad.stderr.strip().startswith("error: ")
 
 
-def test_sweeps_accept_rl_names() -> None:
-    check_policies(["greedy", "rl:pkg.agent:act"], "spec.toml")
-    with pytest.raises(SweepError, match="unknown 'nope'"):
-        check_policies(["nope"], "spec.toml")
+def test_sweeps_accept_rl_names(agent_file: Path, monkeypatch) -> None:
+    monkeypatch.syspath_prepend(str(agent_file.parent))
+
+    def spec(*policies: str):
+        return parse_spec({"name": "s", "scenario": "paper-3site", "policies": list(policies)})
+
+    check_policies(spec("greedy", "rl:my_agent:act"), "spec.toml")
+    with pytest.raises(SweepSpecError, match="unknown policy 'nope'"):
+        check_policies(spec("nope"), "spec.toml")
+    with pytest.raises(SweepSpecError, match="cannot import no_such_module_xyz"):
+        check_policies(spec("rl:no_such_module_xyz:act"), "spec.toml")
 
 
 def test_the_shipped_trained_example_beats_fifo() -> None:

@@ -39,7 +39,8 @@ def _error(data: dict) -> str:
         (lambda d: d["sites"][1].update(name="a"), "sites: duplicate names ['a']"),
         (lambda d: d.update(start="2022-06-01T00:30:00Z"), "start: must be an hour start"),
         (lambda d: d.update(start="2022-06-01T00:00:00+02:00"), "start: must be a UTC"),
-        (lambda d: d["sites"][0].update(colour="red"), "sites.0.colour: Extra inputs"),
+        (lambda d: d["sites"][0].update(colour="red"),
+         "sites.0.colour: unknown field (known: name, zone"),
         (lambda d: d.update(latency_ms={"west": {"a": 5, "b": 9}}),
          "latency_ms: missing region 'south'"),
         (lambda d: d["jobs"].update(jobs=[{"job_id": 1, "release_hour": 5, "gpus": 8,
@@ -63,7 +64,7 @@ def test_bad_field_message(mutate, expected: str) -> None:
 def test_bad_files(tmp_path) -> None:
     broken = tmp_path / "broken.toml"
     broken.write_text("name = [unclosed")
-    with pytest.raises(ScenarioError, match=r"broken.toml: not valid TOML"):
+    with pytest.raises(ScenarioError, match=r"broken.toml': not valid TOML: .*line 1, column 9"):
         load_scenario(broken)
     with pytest.raises(ScenarioError, match=r"no such file and no built-in .*paper-3site"):
         load_scenario("does-not-exist")

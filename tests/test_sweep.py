@@ -24,21 +24,16 @@ from analysis.executors import (
     SerialExecutor,
     make_executor,
 )
-from analysis.sweep import (
-    TIMING_SUFFIXES,
-    Range,
-    SweepError,
-    expand,
-    load_spec,
-    load_table,
-    parse_spec,
-    read_records,
-    run_sweep,
-)
+from analysis.sweep import run_sweep
+from analysis.sweep_expand import expand
+from analysis.sweep_spec import Range, load_spec, parse_spec
+from analysis.sweep_store import load_table, read_records
 from gridshift.api import scenario_key, simulate
 from gridshift.cli import main
+from simulator.errors import SweepSpecError
 from simulator.scenario import parse_scenario
 
+TIMING_SUFFIXES = ("wall_s", "_s_median", "_s_p95")  # columns that differ between repeats
 GRIDSHIFT = Path(sys.executable).with_name("gridshift")
 
 SMALL = """
@@ -84,7 +79,7 @@ def test_range_values() -> None:
      "policy_options: ['greedy'] not among the policies"),
 ])
 def test_spec_errors_are_one_line_naming_the_field(data: dict, message: str) -> None:
-    with pytest.raises(SweepError) as info:
+    with pytest.raises(SweepSpecError) as info:
         parse_spec({"name": "s", **data}, source="s")
     text = str(info.value)
     assert "\n" not in text and message in text, text
@@ -97,7 +92,7 @@ def test_toml_and_yaml_specs_agree(tmp_path: Path) -> None:
                       "spec.yaml")
     assert load_spec(yaml_path) == toml
     bad = _spec(tmp_path, "name = [", "bad.toml")
-    with pytest.raises(SweepError, match=r"bad.toml': not valid TOML"):
+    with pytest.raises(SweepSpecError, match=r"bad.toml': not valid TOML"):
         load_spec(bad)
 
 
@@ -144,7 +139,7 @@ def test_wildcard_scale_and_n_sites() -> None:
 def test_bad_points_fail_fast_in_one_line(axes: dict, message: str) -> None:
     spec = parse_spec({"name": "b", "scenario": "paper-3site", "policies": ["fifo"],
                        "axes": axes})
-    with pytest.raises(SweepError) as info:
+    with pytest.raises(SweepSpecError) as info:
         expand(spec)
     assert "\n" not in str(info.value) and message in str(info.value), str(info.value)
 
@@ -152,7 +147,8 @@ def test_bad_points_fail_fast_in_one_line(axes: dict, message: str) -> None:
 def test_unknown_policy_fails_fast() -> None:
     spec = parse_spec({"name": "p", "scenario": "paper-3site",
                        "policies": ["fifo", "no-such-policy"]})
-    with pytest.raises(SweepError, match=r"policies: unknown 'no-such-policy' \(known: .*fifo"):
+    with pytest.raises(SweepSpecError,
+                       match=r"policies: unknown policy 'no-such-policy' \(known: .*fifo"):
         expand(spec)
 
 
@@ -283,4 +279,4 @@ def test_cli_dry_run_and_one_line_errors(tmp_path: Path) -> None:
     code, out, err = run_cli(["sweep", str(spec), "--policies", "fifo,nope", "--out",
                            str(tmp_path / "o")])
     assert code == 2 and err.count("\n") == 1
-    assert err.startswith("error: sweep") and "unknown 'nope'" in err
+    assert err.startswith("error: sweep") and "unknown policy 'nope'" in err

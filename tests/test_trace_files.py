@@ -80,7 +80,7 @@ def test_gap_refused_then_filled(folder) -> None:
         return f
     _edit(path, "sites", change)
     message = _message(traces, path)
-    assert message == ("sites.csv: column 'carbon_g_per_kwh': row 6: missing value (1 in all; "
+    assert message == ("sites.csv: column 'carbon_g_per_kwh': row 11: missing value (1 in all; "
                        "choose a fill policy to accept gaps)")
     filled = _load(traces, path, fill="interpolate")
     assert filled.notes["filled_hours"] == {"a.carbon_g_per_kwh": 1}
@@ -139,8 +139,9 @@ def test_files_scenario_runs(folder, tiny) -> None:
     from gridshift.api import simulate
 
     traces, path = folder
+    # the folder's jobs table is the only job source with file traces
     scenario = tiny.with_updates({"traces": {"kind": "files", "path": str(path),
-                                             "history_hours": 48}})
+                                             "history_hours": 48}, "jobs": {}})
     run = simulate(scenario, "greedy")
     np.testing.assert_allclose(run.result.ledger["carbon_g_per_kwh"].to_numpy(),
                                traces.site_signals["carbon"][48:].reshape(-1))

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import TraceError
+from simulator.scenario import Scenario
 from simulator.traceset import JOB_COLUMNS, TraceSet
 from traces.provenance import read_provenance, write_provenance
 
@@ -78,8 +79,18 @@ def _numbers(frame: pd.DataFrame, name: str, column: str) -> pd.Series:
             row = int(np.flatnonzero(bad.to_numpy())[0])
             raise TraceError(name, f"not a number ({text.iloc[row]!r})", column=column,
                              row=int(frame.index[row]) + 1)
-        return values.astype(float)
-    return raw.astype(float)
+        values = values.astype(float)
+    else:
+        try:
+            values = raw.astype(float)
+        except (TypeError, ValueError):
+            raise TraceError(name, f"not a numeric column ({raw.dtype})", column=column) from None
+    infinite = np.isinf(values.to_numpy())
+    if infinite.any():
+        row = int(np.flatnonzero(infinite)[0])
+        raise TraceError(name, f"not a finite number ({values.iloc[row]})", column=column,
+                         row=int(frame.index[row]) + 1)
+    return values
 
 
 def _timestamps(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -110,7 +121,9 @@ def _timestamps(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def _check_series(stamps: pd.Series, keys: pd.Series, name: str,
                   index: pd.DatetimeIndex) -> None:
-    """Each key's stamps must be sorted, unique and equal to ``index``."""
+    """Each key's stamps must be sorted, unique and equal to ``index``; errors name the file
+    row (the frames keep the file's row positions as their index)."""
+    file_rows = stamps.index.to_numpy()
     ns = stamps.dt.tz_localize(None).dt.as_unit("ns").astype("int64").to_numpy()
     expected = index.as_unit("ns").asi8
     for key in pd.unique(keys):
@@ -120,32 +133,35 @@ def _check_series(stamps: pd.Series, keys: pd.Series, name: str,
         if (steps == 0).any():
             bad = rows[int(np.flatnonzero(steps == 0)[0]) + 1]
             raise TraceError(name, f"duplicate hour for '{key}'", column="timestamp",
-                             row=bad + 1)
+                             row=int(file_rows[bad]) + 1)
         if (steps < 0).any():
             bad = rows[int(np.flatnonzero(steps < 0)[0]) + 1]
             raise TraceError(name, f"stamps not sorted for '{key}'", column="timestamp",
-                             row=bad + 1)
+                             row=int(file_rows[bad]) + 1)
         if (steps != 3_600_000_000_000).any():
             bad = rows[int(np.flatnonzero(steps != 3_600_000_000_000)[0]) + 1]
             raise TraceError(name, f"hours missing before this row for '{key}'",
-                             column="timestamp", row=bad + 1)
+                             column="timestamp", row=int(file_rows[bad]) + 1)
         if len(ts) != len(expected) or ts[0] != expected[0]:
             raise TraceError(name, f"'{key}' covers {len(ts)} hours from "
                              f"{pd.Timestamp(ts[0], tz='UTC')}, expected {len(expected)} "
                              f"from {index[0]}")
 
 
-def fill_gaps(values: np.ndarray, policy: str, name: str, column: str) -> tuple[np.ndarray, int]:
-    """Fill NaNs in an hourly series by ``policy``; returns (filled, number filled)."""
+def fill_gaps(values: np.ndarray, policy: str, name: str, column: str,
+              file_rows: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Fill NaNs in an hourly series by ``policy``; returns (filled, number filled).
+    ``file_rows``: the file's 1-based row of each value (errors name it)."""
     missing = np.isnan(values)
     if not missing.any():
         return values, 0
     if policy not in FILL_POLICIES:
         raise TraceError(name, f"unknown fill policy '{policy}' ({', '.join(FILL_POLICIES)})")
     if policy == "refuse":
+        first = int(np.flatnonzero(missing)[0])
         raise TraceError(name, f"missing value ({int(missing.sum())} in all; choose a fill "
                          "policy to accept gaps)", column=column,
-                         row=int(np.flatnonzero(missing)[0]) + 1)
+                         row=int(file_rows[first]) if file_rows is not None else first + 1)
     series = pd.Series(values)
     if policy == "ffill":
         filled = series.ffill().bfill()
@@ -160,8 +176,10 @@ def fill_gaps(values: np.ndarray, policy: str, name: str, column: str) -> tuple[
 
 
 def load_traceset(folder: str | Path, sites: tuple[str, ...], regions: tuple[str, ...],
-                  classes: tuple[str, ...], history_hours: int, fill: str = "refuse") -> TraceSet:
-    """Read and validate a trace folder for the named sites, regions and classes."""
+                  classes: tuple[str, ...], history_hours: int, fill: str = "refuse",
+                  site_gpus: tuple[int, ...] | None = None) -> TraceSet:
+    """Read and validate a trace folder for the named sites, regions and classes; with
+    ``site_gpus`` (per site), a job no site (or not its home site) can hold is refused."""
     folder = Path(folder)
     if not folder.is_dir():
         raise TraceError(str(folder), "trace folder does not exist")
@@ -192,13 +210,14 @@ def load_traceset(folder: str | Path, sites: tuple[str, ...], regions: tuple[str
                              "unit)", column=column, row=int(frame.index[row]) + 1)
         arr = np.empty((len(index), len(sites)))
         for s, site in enumerate(sites):
-            series = values[(site_col == site).to_numpy()].to_numpy()
-            arr[:, s], n = fill_gaps(series, fill, name, column)
+            mine = (site_col == site).to_numpy()
+            arr[:, s], n = fill_gaps(values[mine].to_numpy(), fill, name, column,
+                                     frame.index.to_numpy()[mine] + 1)
             if n:
                 filled[f"{site}.{column}"] = n
         signals[signal] = arr
     demand = _load_demand(folder, regions, classes, index, fill, filled)
-    jobs = _load_jobs(folder, sites)
+    jobs = _load_jobs(folder, sites, site_gpus)
     if not 0 <= history_hours < len(index):
         raise TraceError(name, f"history_hours {history_hours} leaves no run hours "
                          f"({len(index)} hours in the file)")
@@ -228,13 +247,14 @@ def _load_demand(folder: Path, regions, classes, index: pd.DatetimeIndex, fill: 
             mask = (key == f"{region}/{cls}").to_numpy()
             if not mask.any():
                 raise TraceError(name, f"no rows for region '{region}', class '{cls}'")
-            out[:, r, k], n = fill_gaps(values[mask].to_numpy(), fill, name, DEMAND_COLUMN)
+            out[:, r, k], n = fill_gaps(values[mask].to_numpy(), fill, name, DEMAND_COLUMN,
+                                        np.flatnonzero(mask) + 1)
             if n:
                 filled[f"{region}/{cls}.{DEMAND_COLUMN}"] = n
     return out
 
 
-def _load_jobs(folder: Path, sites) -> pd.DataFrame:
+def _load_jobs(folder: Path, sites, site_gpus: tuple[int, ...] | None) -> pd.DataFrame:
     path = _find(folder, "jobs")
     name = path.name
     frame = _read(path)
@@ -269,6 +289,15 @@ def _load_jobs(folder: Path, sites) -> pd.DataFrame:
         raise TraceError(name, f"unknown site {home[unknown].iloc[0]!r}", column="home_site",
                          row=int(np.flatnonzero(unknown.to_numpy())[0]) + 1)
     out["home_site"] = home.astype(object)
+    if site_gpus is not None:
+        capacity = dict(zip(sites, site_gpus, strict=True))
+        room = home.map(capacity).fillna(max(site_gpus)).to_numpy()
+        too_big = (out["gpus"].to_numpy() > room)
+        if too_big.any():
+            row = int(np.flatnonzero(too_big)[0])
+            raise TraceError(name, f"{out['gpus'].iloc[row]} GPUs: more than "
+                             f"{'its home site' if home.iloc[row] else 'any site'} has "
+                             f"({int(room[row])})", column="gpus", row=row + 1)
     return out.sort_values(["release_hour", "job_id"], kind="stable").reset_index(drop=True)
 
 
@@ -298,3 +327,26 @@ def write_traceset(traces: TraceSet, folder: str | Path, fmt: str = "csv") -> Pa
             frame.to_csv(path, index=False)
     write_provenance(traces, folder)
     return folder
+
+
+def scenario_traceset(scenario: Scenario) -> TraceSet:
+    """A scenario's ``files`` trace folder, checked against the scenario: its sites, regions,
+    classes and site sizes; the first run hour (after ``history_hours`` of history) must be
+    the scenario's ``start``; it must cover ``hours``. Jobs come from the folder's jobs table
+    only (the scenario validator refuses scenario jobs next to a trace folder)."""
+    source = scenario.traces
+    traces = load_traceset(
+        source.path, tuple(s.name for s in scenario.sites), tuple(r.name for r in scenario.regions),
+        tuple(c.name for c in scenario.classes), source.history_hours, source.fill,
+        site_gpus=tuple(s.gpus for s in scenario.sites))
+    where = f"{source.path}: {_find(Path(source.path), 'sites').name}"
+    first = traces.index[traces.history_hours]
+    if first != pd.Timestamp(scenario.start):
+        raise TraceError(where, f"the run would start at {first.isoformat()} (after "
+                         f"{traces.history_hours} history hours) but the scenario's start is "
+                         f"{pd.Timestamp(scenario.start).isoformat()}; check the year, the UTC "
+                         "offset of the stamps and traces.history_hours", column="timestamp")
+    if traces.run_hours < scenario.hours:
+        raise TraceError(where, f"covers {traces.run_hours} run hours from "
+                         f"{first.isoformat()}; the scenario needs hours = {scenario.hours}")
+    return traces.truncated(scenario.hours)

@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from analysis.catalogue import label_of
 from analysis.compare import BENEFIT, REGRET, add_regret, summarize
 from analysis.figures.style import legend_outside, new_figure, number_axis, palette, styled
-from analysis.sweep import param_columns, value_label
+from analysis.sweep_store import param_columns, value_label
 
 
 # ---- across runs -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from analysis.figures.style import (
     sites_of,
     styled,
 )
-from analysis.sweep import param_columns
+from analysis.sweep_store import param_columns
 
 EFFECT_KPIS = (BENEFIT, "emissions_t", "energy_cost_usd", "served_share")
 COST_COLUMNS = ("energy_cost_usd", "carbon_cost_usd", "genset_cost_usd",

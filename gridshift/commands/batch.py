@@ -18,18 +18,14 @@ import typer
 from analysis.catalogue import format_value, header_of
 from analysis.compare import comparison_spec, summarize
 from analysis.executors import START_METHODS, Executor, make_executor
+from analysis.results import check_output_dir, check_output_file
 from analysis.site_kpis import by_site_table
-from analysis.sweep import (
-    SweepError,
-    SweepResult,
-    param_columns,
-    plan_sweep,
-    run_tasks,
-    value_label,
-)
+from analysis.sweep import WORKER_MODULES, SweepResult, plan_sweep, run_tasks
+from analysis.sweep_store import param_columns, value_label
 from analysis.tables import format_comparison, grid
-from gridshift.overrides import DaysOpt, FillOpt, scenario_overrides
+from gridshift.overrides import DaysOpt, FillOpt, LongRunOpt, scenario_overrides
 from gridshift.overrides import StartOpt as RunStartOpt
+from simulator.errors import RunFailedError, SweepSpecError
 
 ScenarioArg = Annotated[str, typer.Argument(help="built-in name or a TOML/YAML scenario file")]
 PoliciesOpt = Annotated[str | None, typer.Option(
@@ -54,19 +50,27 @@ BaselineOpt = Annotated[str | None, typer.Option(
     help="policy the changes are measured against (default: the first)")]
 
 
+MAX_SEEDS = 10_000
+
+
 def parse_seeds(text: str | None) -> list[int] | None:
     """``"0-4"`` -> [0..4], ``"0,2,7"`` -> [0, 2, 7], ``"0-2,9"`` -> [0, 1, 2, 9]."""
     if text is None:
         return None
     seeds: list[int] = []
     for part in (p.strip() for p in text.split(",") if p.strip()):
-        match = re.fullmatch(r"(-?\d+)(?:-(-?\d+))?", part)
+        if part.startswith("-"):
+            raise SweepSpecError(f"--seeds: '{part}': seeds are whole numbers >= 0")
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if match is None or (match[2] is not None and int(match[2]) < int(match[1])):
-            raise SweepError(f"--seeds: '{part}' is not a seed or a range like 0-4")
+            raise SweepSpecError(f"--seeds: '{part}' is not a seed or a range like 0-4")
         lo, hi = int(match[1]), int(match[2] if match[2] is not None else match[1])
-        seeds += [s for s in range(lo, hi + 1) if s not in seeds]
+        if hi - lo + len(seeds) >= MAX_SEEDS:
+            raise SweepSpecError(f"--seeds: '{part}' gives more than {MAX_SEEDS:,} seeds")
+        known = set(seeds)
+        seeds += [s for s in range(lo, hi + 1) if s not in known]
     if not seeds:
-        raise SweepError("--seeds: no seed given")
+        raise SweepSpecError("--seeds: no seed given")
     return seeds
 
 
@@ -75,7 +79,10 @@ def _names(text: str | None) -> list[str] | None:
         return None
     names = [p.strip() for p in text.split(",") if p.strip()]
     if not names:
-        raise SweepError("--policies: no policy given")
+        raise SweepSpecError("--policies: no policy given")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SweepSpecError(f"--policies: {', '.join(map(repr, twice))} listed twice")
     return names
 
 
@@ -83,7 +90,16 @@ def _executor(workers: int | None, start_method: str, dask: str | None,
               dask_local: int | None, runs: int) -> Executor:
     if dask is None and dask_local is None and workers is None and runs <= 1:
         workers = 1
-    return make_executor(workers, start_method=start_method, dask=dask, dask_local=dask_local)
+    return make_executor(workers, start_method=start_method, dask=dask, dask_local=dask_local,
+                         warm_modules=WORKER_MODULES)
+
+
+def _all_failed(done: SweepResult) -> None:
+    """Every run failed: no table to print, one line on why (the first error) and exit 1."""
+    if done.total and done.failed == done.total:
+        first = done.table["error"].dropna()
+        why = f"; first: {first.iloc[0]}" if len(first) else ""
+        raise RunFailedError(f"all {done.total} runs failed{why}")
 
 
 def _failures(done: SweepResult) -> None:
@@ -122,20 +138,33 @@ def compare(
     fill: FillOpt = None,
     by: Annotated[str, typer.Option(
         "--by", help="run (whole system), site or zone: one block per site or zone")] = "run",
+    allow_long_run: LongRunOpt = False,
 ) -> None:
     """Run policies x seeds in parallel; print each KPI's mean and confidence interval across
     seeds, the change against a baseline policy and the regret against the oracle."""
     if by not in ("run", "site", "zone"):
-        raise SweepError(f"--by: must be run, site or zone, got {by!r}")
+        raise SweepSpecError(f"--by: must be run, site or zone, got {by!r}")
     names = _names(policies) or []
+    if not 0.0 < confidence < 1.0:
+        raise SweepSpecError(f"--confidence: must be in (0, 1), e.g. 0.95; got {confidence:g}")
+    if baseline is not None and baseline not in names:
+        raise SweepSpecError(f"--baseline: '{baseline}' is not among --policies "
+                             f"({', '.join(names)})")
+    if table is not None:
+        check_output_file(table, "--table", (".csv", ".parquet"))
+    if out is not None:
+        check_output_dir(out, "--out")
     plan = plan_sweep(comparison_spec(scenario, names, parse_seeds(seeds), forecast=forecast,
                                       check=check, save_runs=out is not None,
-                                      updates=scenario_overrides(start, days, fill)),
+                                      updates=scenario_overrides(start, days, fill,
+                                                                 allow_long_run)),
                       data_dir=data_dir)
     with _executor(workers, start_method, dask, dask_local, len(plan.tasks)) as executor:
         typer.echo(f"{len(plan.tasks)} runs on {executor.describe()}", err=True)
         done = run_tasks(plan.tasks, out, executor, retry_failed=retry_failed, progress=True,
                          desc=plan.spec.name, spec_info=plan.info)
+    _failures(done)
+    _all_failed(done)
     results = done.table if by == "run" else by_site_table(done.table, f"by_{by}")
     summary = summarize(results, baseline=baseline, oracle=oracle, confidence=confidence,
                         policies=names)
@@ -147,7 +176,6 @@ def compare(
         typer.echo(f"summary table: {table}")
     if out is not None:
         typer.echo(f"runs in {out} (report: gridshift report {out})")
-    _failures(done)
     if done.failed:
         raise typer.Exit(1)
 
@@ -156,10 +184,8 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix.lower() == ".csv":
         frame.to_csv(path, index=False)
-    elif path.suffix.lower() == ".parquet":
-        frame.to_parquet(path, index=False)
     else:
-        raise SweepError(f"--table {path}: use a .csv or .parquet file name")
+        frame.to_parquet(path, index=False)
 
 
 def sweep(
@@ -185,6 +211,7 @@ def sweep(
     plan = plan_sweep(spec, policies=_names(policies), seeds=parse_seeds(seeds),
                       save_runs=save_runs, data_dir=data_dir)
     folder = out if out is not None else Path("results") / "sweeps" / plan.spec.name
+    check_output_dir(folder, "--out")
     tasks = plan.tasks
     if dry_run:
         points = {t.point: t.params for t in tasks}
@@ -207,9 +234,10 @@ def sweep(
             raise typer.Exit(130) from None
     typer.echo(f"{done.total} runs: {done.ran} run now, {done.skipped} recorded before, "
                f"{done.failed} failed; {done.wall_s:.1f} s")
+    _failures(done)
+    _all_failed(done)
     typer.echo(_pivot(done.table, kpi, plan.spec.policies))
     typer.echo(f"table: {folder / 'results.parquet'} (report: gridshift report {folder})")
-    _failures(done)
     if done.failed:
         raise typer.Exit(1)
 
@@ -220,7 +248,7 @@ def _pivot(table: pd.DataFrame, kpi: str, policies: list[str]) -> str:
     if ok.empty:
         return "(no finished runs)"
     if kpi not in ok:
-        raise SweepError(f"--kpi: no KPI '{kpi}' in the results")
+        raise SweepSpecError(f"--kpi: no KPI '{kpi}' in the results")
     index = param_columns(table) or ["scenario"]
     labels = {p: ok[p].map(value_label) for p in index}
     grouped = ok.assign(**labels).groupby([*index, "policy"], sort=False)[kpi]
@@ -248,6 +276,15 @@ def report(
 ) -> None:
     """Write a self-contained HTML report with figures and tables."""
     from analysis.report import write_report  # seaborn and matplotlib: only when reporting
+
+    if not 0.0 < confidence < 1.0:
+        raise SweepSpecError(f"--confidence: must be in (0, 1), e.g. 0.95; got {confidence:g}")
+    if not 10 <= dpi <= 1200:
+        raise SweepSpecError(f"--dpi: must be from 10 to 1200, got {dpi}")
+    if max_runs < 0:
+        raise SweepSpecError(f"--max-runs: must be >= 0, got {max_runs}")
+    if out is not None:
+        check_output_file(out, "--out", (".html", ".htm"))
 
     target = write_report(path, out, max_runs=max_runs, confidence=confidence,
                           baseline=baseline, dpi=dpi,

@@ -9,6 +9,7 @@ against the oracle and solve time.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +17,7 @@ import pandas as pd
 import typer
 
 from analysis.collection import write_comparison
+from analysis.results import check_output_dir
 from analysis.tables import kpi_table
 from gridshift import api
 from simulator.scenario import Scenario, load_scenario
@@ -95,6 +97,11 @@ def register(app: typer.Typer) -> None:
                 "results/paper"),
     ) -> None:
         """MILP vs compute-only vs energy-only, the ablations and the oracle: one table."""
+        if not math.isfinite(generation_scale) or generation_scale < 0:
+            raise typer.BadParameter(f"must be a finite number >= 0, got {generation_scale}",
+                                     param_hint="--generation-scale")
+        if out is not None:
+            check_output_dir(out, "--out")
         typer.echo(f"Scenario {scenario} (generation x{generation_scale:g}), policies: "
                    f"{', '.join(PAPER_POLICIES)} ...")
         table = paper_experiment(scenario, seed=seed, forecast=forecast,

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from analysis.results import check_output_dir
+from policies.registry import check_policy
+from simulator.scenario import load_scenario
 from traces.correction import CorrectionSettings
 from traces.forecast import ForecastSettings
 
@@ -54,12 +57,20 @@ def register(app: typer.Typer) -> None:
         try:
             seed_list = [int(s) for s in seeds.split(",") if s.strip()]
         except ValueError:
-            raise ValueError(f"--seeds: expected comma-separated integers, got '{seeds}'"
-                             ) from None
+            raise typer.BadParameter(f"expected comma-separated integers, got '{seeds}'",
+                                     param_hint="--seeds") from None
         if synthetic_hours < 48:
-            raise ValueError(f"--synthetic-hours must be >= 48, got {synthetic_hours}")
-        settings = ForecastSettings(correction=CorrectionSettings(
-            relaxation=relaxation, huber_delta=huber_delta))
+            raise typer.BadParameter(f"must be >= 48, got {synthetic_hours}",
+                                     param_hint="--synthetic-hours")
+        try:
+            settings = ForecastSettings(correction=CorrectionSettings(
+                relaxation=relaxation, huber_delta=huber_delta))
+        except ValueError as err:
+            raise typer.BadParameter(str(err), param_hint="--relaxation/--huber-delta") from None
+        if decision:
+            check_policy(policy, {})
+            load_scenario(scenario)
+        check_output_dir(out, "--out")
         run_forecast_eval(out, data_dir=data_dir, real=real, synthetic_hours=synthetic_hours,
                           settings=settings, policy=policy if decision else None,
                           seeds=seed_list, scenario=scenario, raw=raw, echo=typer.echo)
