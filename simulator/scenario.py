@@ -207,10 +207,12 @@ class JobStream(_Model):
 
 
 class Economics(_Model):
-    """Prices that are not traces. Carbon budget is over the whole run, tCO2."""
+    """Prices that are not traces. Carbon budget is over the whole run, tCO2; every tCO2 the
+    run emits above it costs ``carbon_budget_penalty_usd_per_t`` in the books (and in the MILP)."""
 
     carbon_price_usd_per_t: NonNegative = 0.0
     carbon_budget_t: NonNegative | None = None
+    carbon_budget_penalty_usd_per_t: NonNegative = 100_000.0
     export_carbon_credit: bool = False
     shortfall_penalty_usd_per_mwh: NonNegative = 10_000.0
     currency_usd: dict[str, Positive] = {

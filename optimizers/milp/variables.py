@@ -4,7 +4,7 @@ Units and signs: powers in MW held for one hour (= MWh), all >= 0 (charge and di
 separate; import and export are separate); state of charge ``e`` in MWh at the END of a slot;
 routing ``x`` in thousands of requests per hour (:data:`~optimizers.milp.data.KREQ`); ``busy``
 (all busy GPUs) and ``train`` (GPUs of scheduled training jobs) in GPUs; costs in USD/MWh;
-carbon intensity ``ci`` in tCO2/MWh. Every bound that changes from hour to hour is a mutable
+carbon intensity ``ci`` in gCO2/kWh. Every bound that changes from hour to hour is a mutable
 Param, so a persistent solver updates it in place.
 """
 
