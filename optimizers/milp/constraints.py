@@ -64,6 +64,19 @@ def add_core_constraints(m: pyo.ConcreteModel, sets: ModelSets, system: SystemMo
     m.no_curtail = pyo.Constraint(m.L, m.SR, rule=lambda m, t, s:
                                   m.ren[t, s] >= m.avail[t, s] * m.mode[t, s])
 
+    # Shortfall only with the import at its cap, no charging and the genset at full power, as
+    # in the simulator (``short`` binary where shortfall is cheaper than the dearest import or
+    # export of the horizon; see docs/milp.md).
+    m.short_on = pyo.Constraint(m.L, m.S, rule=lambda m, t, s:
+                                m.sf[t, s] <= m.sf_ub[t, s] * m.short[t, s])
+    m.short_cap = pyo.Constraint(m.L, m.S, rule=lambda m, t, s:
+                                 m.imp[t, s] >= m.imp_ub[t, s] * m.short[t, s])
+    m.short_charge = pyo.Constraint(m.L, m.SB, rule=lambda m, t, s:
+                                    m.ch[t, s] + m.bat_ub[t, s] * m.short[t, s]
+                                    <= m.bat_ub[t, s])
+    m.short_genset = pyo.Constraint(m.L, m.SG, rule=lambda m, t, s:
+                                    m.gen[t, s] >= m.gen_ub[t, s] * m.short[t, s])
+
     # GPUs (all busy = fixed jobs + scheduled jobs + inference GPU-hours per hour).
     h = system.gpu_seconds_per_request
     by_site = sets.routes_of_site()

@@ -94,7 +94,7 @@ class JointModel:
         self.solver.attach(m)
         self._params = {name: ParamArray(getattr(m, name)) for name in (
             "pue_dp", "load0", "fixed_gpus", "imp_ub", "c_imp", "ci", "exp_ub", "c_exp",
-            "avail", "bat_ub", "gen_ub")}
+            "avail", "bat_ub", "gen_ub", "sf_ub")}
         H, S = horizon, system.n_sites
         self._groups = {name: site_group(getattr(m, name), H, S) for name in (
             "busy", "imp", "exp", "ren", "ch", "dis", "e", "gen", "sf")}
@@ -102,6 +102,7 @@ class JointModel:
                                          (H, system.n_regions, system.n_classes, S))
         self._beta_binary = np.zeros((H, S), dtype=bool)
         self._mode_binary = np.zeros((H, S), dtype=bool)
+        self._short_binary = np.zeros((H, S), dtype=bool)
         self._planned: dict[int, tuple[int, int]] = {}
         self._constant = 0.0
         self._gap_scale = 0.0
@@ -178,6 +179,7 @@ class JointModel:
             "avail": sys_.pv_mw * data.pv_cf + sys_.wind_mw * data.wind_cf,
             "bat_ub": sys_.battery_mw * mask,
             "gen_ub": sys_.genset_mw * mask,
+            "sf_ub": pue * sys_.it_power_mw(sys_.gpus) + sys_.battery_mw * mask,
         }
 
     def _write_core_params(self, data: HorizonData) -> None:
@@ -216,8 +218,13 @@ class JointModel:
         a, m = self._arrays, self.m
         live = np.broadcast_to((np.arange(self.horizon) < data.active)[:, None],
                                a["c_imp"].shape)
+        # Shortfall needs the import at its cap where it is cheaper than some import or export.
+        dearest = max(float(a["c_imp"][live].max(initial=0.0)),
+                      float(a["c_exp"].max(initial=0.0)))
+        short = live & (self.system.shortfall_penalty_usd_per_mwh < dearest +
+                        NEED_TOL_USD_PER_MWH)
         if self.indicators == "always":
-            beta, mode = live.copy(), live.copy()
+            beta, mode, short = live.copy(), live.copy(), live.copy()
         else:
             cheap = (a["c_imp"] < NEED_TOL_USD_PER_MWH) & (a["imp_ub"] > 0) & live
             arbitrage = (a["exp_ub"] > 0) & (a["c_exp"] >= a["c_imp"] - NEED_TOL_USD_PER_MWH)
@@ -227,7 +234,8 @@ class JointModel:
             mode[:, list(m.SR)] |= cheap[:, list(m.SR)] & (a["avail"][:, list(m.SR)] > 0)
         changed: list[VarData] = []
         for var, need, now in ((m.beta, beta, self._beta_binary),
-                               (m.mode, mode, self._mode_binary)):
+                               (m.mode, mode, self._mode_binary),
+                               (m.short, short, self._short_binary)):
             for t, s in zip(*(idx.tolist() for idx in np.nonzero(need != now)), strict=True):
                 if (t, s) in var:
                     var[t, s].domain = pyo.Binary if need[t, s] else pyo.UnitInterval
@@ -317,14 +325,16 @@ class JointModel:
     def _binary_columns(self) -> np.ndarray:
         """Columns of the exclusivity indicators that are binary now."""
         cols = [var[t, s] for var, binary in ((self.m.beta, self._beta_binary),
-                                              (self.m.mode, self._mode_binary))
+                                              (self.m.mode, self._mode_binary),
+                                              (self.m.short, self._short_binary))
                 for t, s in np.argwhere(binary).tolist()]
         return self.solver.columns(cols)
 
     @property
     def n_indicators(self) -> int:
         """Exclusivity indicators that are binary in the current model."""
-        return int(self._beta_binary.sum() + self._mode_binary.sum())
+        return int(self._beta_binary.sum() + self._mode_binary.sum() +
+                   self._short_binary.sum())
 
     @property
     def n_integer(self) -> int:
