@@ -17,6 +17,7 @@ KPI_LABELS: dict[str, str] = {
     "degradation_cost_usd": "battery wear USD",
     "unserved_penalty_usd": "unserved USD",
     "shortfall_cost_usd": "shortfall USD",
+    "carbon_overshoot_cost_usd": "budget overshoot USD",
     "emissions_t": "emissions tCO2",
     "served_share": "served share",
     "jobs_on_time": "jobs on time",

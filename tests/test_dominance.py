@@ -22,7 +22,7 @@ from traces.traceset import TraceSet
 POLICIES = ("fifo", "greedy", "milp", "compute-only", "energy-only", "no-battery",
             "no-routing", "no-carbon")
 REL = 1e-6
-FAST_SOLVES = {"time_limit_s": 20.0}
+FAST_SOLVES = {"time_limit_s": 10.0, "horizon_h": 8}  # rolling policies: short horizons
 
 
 def variant(seed: int, max_hours: int = 48, max_sites: int = 3) -> tuple[Scenario, TraceSet]:
