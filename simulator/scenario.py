@@ -207,8 +207,7 @@ class JobStream(_Model):
 
 
 class Economics(_Model):
-    """Prices that are not traces. Carbon budget is over the whole run, tCO2; every tCO2 the
-    run emits above it costs ``carbon_budget_penalty_usd_per_t`` in the books (and in the MILP)."""
+    """Prices that are not traces. Carbon budget: whole run, tCO2 (overshoot: docs/scenarios)."""
 
     carbon_price_usd_per_t: NonNegative = 0.0
     carbon_budget_t: NonNegative | None = None
