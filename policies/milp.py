@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from optimizers.milp.data import HorizonData, from_observation
-from optimizers.milp.model import JointModel, Plan
+from optimizers.milp.model import JointModel
+from optimizers.milp.plan import Plan
 from optimizers.milp.sets import Switches
 from optimizers.milp.solve import SolverOptions
 from policies.base import Decision, Observation
