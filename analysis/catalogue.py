@@ -46,7 +46,7 @@ CATALOGUE: dict[str, Kpi] = {
     "carbon_overshoot_cost_usd": Kpi("overshoot cost", _M, 0, -1),
     "oracle_bound_usd": Kpi("oracle bound", _M, 0, +1),
     "regret_usd": Kpi("regret against the oracle", _M, 0, -1),
-    "regret_vs_bound_usd": Kpi("regret against the oracle bound", _M, 0, -1),
+    "regret_bound_usd": Kpi("regret against the oracle bound", _M, 0, -1),
     "requests_arrived": Kpi("requests arrived", "requests", 0, 0),
     "served_share": Kpi("inference served", "share", 3, +1),
     "jobs_on_time": Kpi("jobs on time", "jobs", 0, +1),

@@ -8,8 +8,11 @@ no axes, so it resumes from ``out_dir`` the same way) and returns the tidy summa
   ``ci_low``/``ci_high`` of the mean across seeds;
 - ``delta`` = policy - baseline, paired by seed (same traces), with its own interval, and
   ``delta_pct`` = delta / |baseline mean| x 100;
-- a KPI row ``regret_usd`` = oracle benefit - policy benefit (paired by seed) wherever the
-  ``oracle`` policy ran at the same point.
+- KPI rows ``regret_usd`` = oracle benefit - policy benefit and ``regret_bound_usd`` = the
+  oracle's bound (KPI ``oracle_bound_usd``) - policy benefit (paired by seed) wherever the
+  ``oracle`` policy ran at the same point. The bound is what no policy can beat, so
+  ``regret_bound_usd`` >= 0 always; ``regret_usd`` can dip below 0 only inside the oracle's
+  MIP gap (1e-4 on the loss) or where the oracle's own plan was clipped.
 
 Units are those of the KPIs (USD, tCO2, MWh, shares 0..1).
 """
@@ -32,6 +35,8 @@ from analysis.sweep_store import param_columns
 from simulator.errors import SweepSpecError
 
 REGRET = "regret_usd"
+REGRET_BOUND = "regret_bound_usd"
+BOUND = "oracle_bound_usd"
 BENEFIT = "total_benefit_usd"
 META_COLUMNS = ("key", "point", "policy", "seed", "scenario", "status", "error", "wall_s")
 SUMMARY_COLUMNS = ("policy", "kpi", "n", "n_failed", "mean", "std", "ci_low", "ci_high",
@@ -62,15 +67,19 @@ def kpi_columns(table: pd.DataFrame) -> list[str]:
 
 
 def add_regret(table: pd.DataFrame, oracle: str = "oracle") -> pd.DataFrame:
-    """Copy with ``regret_usd`` = oracle benefit - benefit at the same point and seed (USD)."""
+    """Copy with ``regret_usd`` = oracle benefit - benefit and ``regret_bound_usd`` = oracle
+    bound - benefit at the same point and seed (USD)."""
     out = table.copy()
     if REGRET in out or oracle not in set(out["policy"]) or BENEFIT not in out:
         return out
     ok = out[out["status"] == "ok"]
-    best = ok[ok["policy"] == oracle].set_index(["point", "seed"])[BENEFIT]
     index = pd.MultiIndex.from_frame(out[["point", "seed"]])
-    out[REGRET] = best.reindex(index).to_numpy() - out[BENEFIT].to_numpy()
-    out.loc[out["status"] != "ok", REGRET] = np.nan
+    for name, column in ((REGRET, BENEFIT), (REGRET_BOUND, BOUND)):
+        if column not in ok:
+            continue
+        best = ok[ok["policy"] == oracle].set_index(["point", "seed"])[column]
+        out[name] = best.reindex(index).to_numpy() - out[BENEFIT].to_numpy()
+        out.loc[out["status"] != "ok", name] = np.nan
     return out
 
 
@@ -126,7 +135,7 @@ def summarize(table: pd.DataFrame, *, baseline: str | None = None, oracle: str =
     stats = stats.join(groups, on="point")
     stats["policy"] = pd.Categorical(stats["policy"], categories=order, ordered=True)
     stats["kpi"] = pd.Categorical(stats["kpi"], categories=list(dict.fromkeys(
-        [*names, REGRET])), ordered=True)
+        [*names, REGRET, REGRET_BOUND])), ordered=True)
     stats = stats.sort_values(["point", "policy", "kpi"], kind="stable")
     stats["policy"] = stats["policy"].astype(str)
     stats["kpi"] = stats["kpi"].astype(str)

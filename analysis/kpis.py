@@ -1,4 +1,10 @@
-"""Key performance indicators of one run (all from the ledger; USD, tCO2, MWh, shares 0..1)."""
+"""Key performance indicators of one run (all from the ledger; USD, tCO2, MWh, shares 0..1).
+
+``total_benefit_usd`` = the ledger's benefit - unserved penalty - carbon budget overshoot
+(tCO2 of the whole run above ``carbon_budget_t``) x ``carbon_budget_penalty_usd_per_t``.
+``oracle_bound_usd`` (oracle runs): the solver's bound on the total benefit any policy can
+realize on the run.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine import RunResult
+from simulator.physics import carbon_overshoot_t
+
+RUN_BOUND = "run_bound_usd"  # steps column: a whole-run plan's bound on total benefit (USD)
 
 KPI_TABLE_ORDER: tuple[str, ...] = (
     "total_benefit_usd",
@@ -20,6 +29,7 @@ KPI_TABLE_ORDER: tuple[str, ...] = (
     "degradation_cost_usd",
     "unserved_penalty_usd",
     "shortfall_cost_usd",
+    "carbon_overshoot_cost_usd",
     "emissions_t",
     "served_share",
     "jobs_on_time",
@@ -37,12 +47,15 @@ def compute_kpis(result: RunResult) -> dict[str, Any]:
                 "shortfall_cost_usd"):
         k[col] = float(led[col].sum(skipna=False))
     k["unserved_penalty_usd"] = float(inf["penalty_usd"].sum(skipna=False))
-    k["total_benefit_usd"] = float(led["benefit_usd"].sum(skipna=False)) - \
-        k["unserved_penalty_usd"]
     k["emissions_t"] = float(led["emissions_t"].sum(skipna=False))
     budget = sys_.carbon_budget_t
     k["carbon_budget_t"] = budget
     k["carbon_budget_slack_t"] = None if budget is None else budget - k["emissions_t"]
+    k["carbon_overshoot_t"] = carbon_overshoot_t(k["emissions_t"], budget)
+    k["carbon_overshoot_cost_usd"] = k["carbon_overshoot_t"] * \
+        sys_.carbon_budget_penalty_usd_per_t
+    k["total_benefit_usd"] = float(led["benefit_usd"].sum(skipna=False)) - \
+        k["unserved_penalty_usd"] - k["carbon_overshoot_cost_usd"]
     arrived = float(inf["arrived"].sum())
     k["requests_arrived"] = arrived
     k["served_share"] = float(inf["served"].sum()) / arrived if arrived > 0 else 1.0
@@ -81,6 +94,8 @@ def compute_kpis(result: RunResult) -> dict[str, Any]:
             k[f"{col}_p95"] = float(steps[col].quantile(0.95))
     if "mip_gap" in steps and steps["mip_gap"].notna().any():
         k["mip_gap_max"] = float(steps["mip_gap"].max())
+    if RUN_BOUND in steps and steps[RUN_BOUND].notna().any():
+        k["oracle_bound_usd"] = float(steps[RUN_BOUND].dropna().iloc[0])
     if "fallback" in steps:
         k["fallbacks"] = int(steps["fallback"].fillna(0).astype(bool).sum())
     return k

@@ -94,7 +94,7 @@ def comparison_report(folder: Path, figs: Figures, baseline: str | None = None,
         ("policies", ", ".join(names)), ("written by", info.get("command")),
         ("folder", str(folder))])])
     summary = Section("Key performance indicators", tables=[
-        kpi_rows(kpis, [*KPI_TABLE_ORDER, "regret_usd", "regret_vs_bound_usd",
+        kpi_rows(kpis, [*KPI_TABLE_ORDER, "regret_usd", "regret_bound_usd",
                         "oracle_bound_usd", "carbon_overshoot_t", "carbon_overshoot_cost_usd"],
                  caption=f"One run per policy on the same traces; {direction_note()}."),
         _changes(kpis, baseline)])

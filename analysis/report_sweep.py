@@ -19,7 +19,7 @@ from analysis.tables import format_comparison
 from simulator.errors import ReportError
 
 REPORT_KPIS = (BENEFIT, "emissions_t", "served_share", "gpu_utilisation", "energy_cost_usd",
-               "unserved_penalty_usd", REGRET, "regret_vs_bound_usd", "carbon_overshoot_t")
+               "unserved_penalty_usd", REGRET, "regret_bound_usd", "carbon_overshoot_t")
 
 
 def _axis_label(spec: dict[str, Any], name: str) -> str:

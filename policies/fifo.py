@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.contracts import Decision, Observation
+from simulator.physics import start_window
 from simulator.system import SystemModel
 
 
@@ -37,10 +38,16 @@ def nearest_site_routing(system: SystemModel) -> np.ndarray:
 
 
 def fifo_starts(obs: Observation) -> list[tuple[int, int]]:
-    """Job starts by the FIFO rule, given the GPUs free at epoch t."""
+    """Job starts by the FIFO rule, given the GPUs free at epoch t (only jobs inside their
+    start window, :func:`simulator.physics.start_window`)."""
     free = obs.gpus_free.copy()
     starts = []
+    late = obs.system.late_value_fraction
     for job in sorted(obs.pending, key=lambda j: (j.release_hour, j.job_id)):
+        first, last = start_window(job.release_hour, job.deadline_hour, job.duration_h,
+                                   obs.hours_total, late)
+        if not first <= obs.t <= last:
+            continue
         order = ([job.home_site] if job.home_site >= 0 else []) + list(range(len(free)))
         for s in order:
             if free[s] >= job.gpus:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulator.contracts import Decision, Observation
+from simulator.physics import effective_price, genset_cost_usd_per_mwh, start_window
 from simulator.system import SystemModel
 
 SECONDS_PER_HOUR = 3600.0
@@ -62,10 +63,10 @@ class GreedyPolicy:
                      sys_.wind_mw * obs.forecast("wind_cf", horizon))
         temperature = obs.forecast("temperature", 1)[0]
         demand = obs.forecast("demand", 1)[0] * (1 + self.demand_margin)
-        grid_price = buy + self._carbon_price * carbon / 1000.0
+        grid_price = effective_price(buy, carbon, self._carbon_price)
         surplus_value = np.where(sys_.export_cap_mw > 0, np.maximum(sell, 0.0), 0.0)
         pue = sys_.pue(temperature)
-        mw_per_gpu = (sys_.busy_mw_per_gpu - sys_.idle_mw_per_gpu) * pue
+        mw_per_gpu = sys_.marginal_mw_per_busy_gpu(temperature)
 
         free = obs.gpus_free.astype(float)
         starts = self._job_starts(obs, grid_price, free, mw_per_gpu)
@@ -76,8 +77,9 @@ class GreedyPolicy:
         load = base_load + inference_gpus * mw_per_gpu
         price = np.where(renewable > load, surplus_value, grid_price)
         battery = self._battery(obs, price, renewable[0] - load)
-        genset = np.where(grid_price[0] > sys_.genset_fuel_usd_per_mwh + self._carbon_price *
-                          sys_.genset_kg_per_mwh / 1000.0,
+        genset_price = genset_cost_usd_per_mwh(sys_.genset_fuel_usd_per_mwh,
+                                               sys_.genset_kg_per_mwh, self._carbon_price)
+        genset = np.where(grid_price[0] > genset_price,
                           np.clip(load - renewable[0] + np.minimum(battery, 0), 0, sys_.genset_mw),
                           0.0)
         return Decision(starts=starts, routing=routing, battery_mw=battery, genset_mw=genset)
@@ -94,9 +96,12 @@ class GreedyPolicy:
         costs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         gpus = obs.system.gpus
         starts = []
+        late = obs.system.late_value_fraction
         for job in sorted(obs.pending, key=lambda j: (j.latest_start, j.job_id)):
             fits = free >= job.gpus
-            if not fits.any():
+            first, last = start_window(job.release_hour, job.deadline_hour, job.duration_h,
+                                       obs.hours_total, late)
+            if not fits.any() or not first <= obs.t <= last:
                 continue
             d = min(job.duration_h, horizon)
             if d not in costs:
@@ -105,7 +110,7 @@ class GreedyPolicy:
             now, cheapest_by = costs[d]
             now_cost = np.where(fits, now, np.inf)
             site = int(np.argmin(now_cost))
-            slack = job.latest_start - obs.t
+            slack = min(job.latest_start, last) - obs.t
             if slack > 0:
                 reach = min(slack, len(cheapest_by) - 1)
                 best_later = cheapest_by[reach][gpus >= job.gpus].min()

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from optimizers.milp.data import HorizonData, from_observation
-from optimizers.milp.model import JointModel, Plan
-from optimizers.milp.objective import DEFAULT_BUDGET_PENALTY_USD_PER_T
+from optimizers.milp.model import JointModel
+from optimizers.milp.plan import Plan
 from optimizers.milp.sets import Switches
 from optimizers.milp.solve import SolverOptions
 from policies.fifo import fifo_starts, nearest_site_routing
@@ -39,6 +39,7 @@ from policies.greedy import GreedyPolicy
 from simulator.contracts import Decision, Observation
 from simulator.system import SystemModel
 
+ORACLE_MIP_GAP = 1e-4
 SWITCHES: dict[str, Switches] = {
     "milp": Switches(),
     "compute-only": Switches(battery=False, genset=False),
@@ -121,7 +122,6 @@ class MilpPolicy:
         seed: int = 0,
         terminal: str = "value",
         neighbourhood_h: int = 1,
-        budget_penalty_usd_per_t: float = DEFAULT_BUDGET_PENALTY_USD_PER_T,
         record_plans: bool = False,
         demand_margin: float | str = "auto",
     ) -> None:
@@ -134,7 +134,6 @@ class MilpPolicy:
                                             threads=threads, seed=seed,
                                             neighbourhood_h=neighbourhood_h)
         self.terminal = terminal
-        self.budget_penalty_usd_per_t = budget_penalty_usd_per_t
         self.record_plans = record_plans
         self.plans: list[PlanRecord] = []
         self._model: JointModel | None = None
@@ -169,8 +168,7 @@ class MilpPolicy:
             return self._model, 0.0
         self._model = JointModel(
             system, self.switches, self._horizon(), terminal=self.terminal,
-            solver=self.solver_options,
-            budget_penalty_usd_per_t=self.budget_penalty_usd_per_t)
+            solver=self.solver_options)
         return self._model, self._model.build_s
 
     def _data(self, obs: Observation, model: JointModel) -> HorizonData:
@@ -195,14 +193,17 @@ class MilpPolicy:
 
 class OraclePolicy(MilpPolicy):
     """Perfect foresight: one joint MILP over the whole run with the realized traces and every
-    job (released or not), solved at hour 0; each hour executes that plan."""
+    job (released or not), solved at hour 0 to ``mip_gap`` (1e-4 relative on the loss); each
+    hour executes that plan. Hour 0's diagnostics carry ``run_bound_usd``, the solver's bound
+    on the total benefit any policy can realize on the run (KPI ``oracle_bound_usd``)."""
 
     perfect_foresight = True
 
     def __init__(self, name: str = "oracle", time_limit_s: float = 600.0,
-                 demand_margin: float | str = 0.0, **options: Any) -> None:
-        super().__init__(name=name, time_limit_s=time_limit_s, demand_margin=demand_margin,
-                         **options)
+                 mip_gap: float = ORACLE_MIP_GAP, demand_margin: float | str = 0.0,
+                 **options: Any) -> None:
+        super().__init__(name=name, time_limit_s=time_limit_s, mip_gap=mip_gap,
+                         demand_margin=demand_margin, **options)
         self._solved: tuple[HorizonData, Plan] | None = None
 
     def reset(self, system: SystemModel, hours_total: int) -> None:
@@ -229,7 +230,9 @@ class OraclePolicy(MilpPolicy):
         decision = decision_from_plan(plan, data, obs, self.switches)
         if obs.t > 0:
             decision.diagnostics = {"fallback": 0}
-        elif self.record_plans:
+            return decision
+        decision.diagnostics = {**decision.diagnostics, "run_bound_usd": plan.bound_usd}
+        if self.record_plans:
             self.plans.append(PlanRecord(data, plan))
         return decision
 

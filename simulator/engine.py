@@ -5,9 +5,11 @@ Observation, (3) asks the policy for a Decision, (4) executes it for hour [t, t+
 REALIZED traces, clipping what is physically impossible and recording each clip, and (5) writes
 the hour into the ledger. Execution order inside an hour: job starts, inference routing and
 serving on the GPUs training leaves free, facility load, battery and genset setpoints, grid as
-the slack (import up to its cap, export up to its cap when the sell price is positive),
-then money and carbon. In a stepped run (``start``/``step``, used by the Gymnasium env) the
-caller supplies each hour's Decision instead of the policy; the clock and books are the same.
+the slack (import up to its cap, export up to its cap when the sell price is positive, then the
+surplus order), then money and carbon: the stages of :mod:`simulator.hour`. The rules they
+apply live in :mod:`simulator.physics` and :class:`~simulator.system.SystemModel`. In a stepped
+run (``start``/``step``, used by the Gymnasium env) the caller supplies each hour's Decision
+instead of the policy; the clock and books are the same.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 import simpy
 from tqdm.auto import tqdm
 
+from simulator import hour, physics
 from simulator.contracts import (
     Decision,
     ForecastSource,
@@ -29,31 +32,17 @@ from simulator.contracts import (
     Policy,
     RunningJob,
 )
+from simulator.hour import SECONDS_PER_HOUR, TOL
 from simulator.ledger import BENEFIT_PARTS, LedgerBuffer
 from simulator.stepping import SteppedClock
 from simulator.system import SystemModel
 from simulator.traceset import TraceSet
 
-SECONDS_PER_HOUR = 3600.0
-TOL = 1e-9
 CLIP_COLUMNS = ("hour", "site", "kind", "requested", "executed", "detail")
 JOB_RESULT_COLUMNS = (
     "job_id", "release_hour", "gpus", "duration_h", "deadline_hour", "value_usd", "site",
     "start_hour", "end_hour", "status", "earned_usd",
 )
-
-
-def _setpoint(values, n: int) -> np.ndarray | None:
-    """A policy's per-site setpoint as floats (None = 0 everywhere; NaN = 0).
-
-    Returns None when the shape is wrong (the caller records the clip)."""
-    if values is None:
-        return np.zeros(n)
-    out = np.array(values, dtype=float).reshape(-1)
-    if out.shape != (n,):
-        return None
-    out[np.isnan(out)] = 0.0
-    return out
 
 
 @dataclass
@@ -157,7 +146,8 @@ class Simulation(SteppedClock):
         self.gpus_training[site] -= job.gpus
         del self.running[job.job_id]
         on_time = end <= job.deadline_hour
-        earned = job.value_usd * (1.0 if on_time else self.system.late_value_fraction)
+        earned = physics.job_earnings(job.value_usd, end, job.deadline_hour,
+                                      self.system.late_value_fraction)
         self.book.site["training_value_usd"][end - 1, site] += earned
         self.book.site["benefit_usd"][end - 1, site] += earned
         self.job_rows[job.job_id].update(status="on_time" if on_time else "late",
@@ -219,6 +209,14 @@ class Simulation(SteppedClock):
                 self._clip(t, -1, "job_start_refused", 1, 0, f"job {job_id}: no site {site}")
                 continue
             site = int(site)
+            first, last = physics.start_window(job.release_hour, job.deadline_hour,
+                                               job.duration_h, self.hours,
+                                               sys_.late_value_fraction)
+            if not first <= t <= last:
+                self._clip(t, site, "job_start_refused", job.gpus, 0,
+                           f"job {job_id}: outside its start window {first}..{last} "
+                           "(it could not earn anything)")
+                continue
             if self.gpus_training[site] + job.gpus > sys_.gpus[site] + TOL:
                 self._clip(t, site, "job_start_refused", job.gpus,
                            sys_.gpus[site] - self.gpus_training[site],
@@ -242,187 +240,72 @@ class Simulation(SteppedClock):
             "earned_usd": 0.0,
         }
 
-    def _routing(self, t: int, routing: np.ndarray | None) -> np.ndarray:
-        sys_ = self.system
-        shape = (sys_.n_regions, sys_.n_classes, sys_.n_sites)
-        if routing is None:
-            return np.zeros(shape)
-        a = np.asarray(routing, dtype=float)
-        if a.shape != shape:
-            self._clip(t, -1, "routing_refused", float("nan"), 0.0,
-                       f"routing has shape {a.shape}, expected {shape}")
-            return np.zeros(shape)
-        bad = ~np.isfinite(a) | (a < 0)
-        if bad.any():
-            self._clip(t, -1, "routing_invalid_fraction", float(np.nansum(np.abs(a[bad]))), 0.0,
-                       f"{int(bad.sum())} NaN or negative fractions set to 0")
-            a = np.where(bad, 0.0, a)
-        inadmissible = (a > 0) & ~sys_.admissible
-        if inadmissible.any():
-            self._clip(t, -1, "routing_latency", float(a[inadmissible].sum()), 0.0,
-                       f"{int(inadmissible.sum())} routes over their latency SLO set to 0")
-            a = np.where(sys_.admissible, a, 0.0)
-        total = a.sum(axis=2, keepdims=True)
-        over = total > 1 + TOL
-        if over.any():
-            self._clip(t, -1, "routing_over_one", float(total[over].sum()), float(over.sum()),
-                       f"{int(over.sum())} region-class rows summing above 1 rescaled")
-            a = np.where(over, a / np.where(over, total, 1.0), a)
-        return a
-
     def _execute(self, t: int, decision: Decision) -> None:
-        sys_, S = self.system, self.system.n_sites
+        """Execute one hour in stages (see :mod:`simulator.hour`) and write the books."""
+        sys_ = self.system
         row = self.traces.history_hours + t
         sig = self.traces.site_signals
-        book_s, book_i = self.book.site, self.book.inference
-        self._start_jobs(t, decision.starts)
 
-        # Inference: route the actual arrivals, serve on free GPUs by class priority.
+        def clip(site: int, kind: str, requested: float, executed: float,
+                 detail: str = "") -> None:
+            self._clip(t, site, kind, requested, executed, detail)
+
+        self._start_jobs(t, decision.starts)
         arrived = self.traces.demand[row]
-        a = self._routing(t, decision.routing)
-        routed = a * arrived[:, :, None]
-        h = sys_.gpu_seconds_per_request
-        free_gpu_s = np.maximum(sys_.gpus - self.gpus_training, 0.0) * SECONDS_PER_HOUR
-        cap = free_gpu_s.copy()
-        served = np.zeros_like(routed)
-        for k in self._priority:
-            need = routed[:, k, :].sum(axis=0) * h[k]
-            frac = np.minimum(1.0, np.divide(cap, need, out=np.ones(S), where=need > 0))
-            served[:, k, :] = routed[:, k, :] * frac
-            cap = np.maximum(cap - need * frac, 0.0)
+        routed = hour.checked_routing(sys_, decision.routing, clip) * arrived[:, :, None]
+        served = hour.serve_inference(sys_, routed, sys_.gpus - self.gpus_training,
+                                      self._priority)
         temperature = sig["temperature"][row]
         pue = sys_.pue(temperature)
-        marginal_mw_per_gpu_s = (sys_.busy_mw_per_gpu - sys_.idle_mw_per_gpu) * pue / \
-            SECONDS_PER_HOUR
-
-        def load_of(served_: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            gpu_s = (served_ * h[None, :, None]).sum(axis=(0, 1))
-            busy = self.gpus_training + gpu_s / SECONDS_PER_HOUR
-            it = sys_.it_power_mw(busy)
-            return gpu_s, it, it * pue
-
-        gpu_s, it, load = load_of(served)
+        load = hour.facility_load(sys_, served, self.gpus_training, pue)
         pv = sys_.pv_mw * sig["pv_cf"][row]
         wind = sys_.wind_mw * sig["wind_cf"][row]
         renewable = pv + wind
-
-        # Battery and genset setpoints, clipped to what is feasible this hour.
-        lo, hi = sys_.battery_range_mw(self.soc)
-        b_req = _setpoint(decision.battery_mw, S)
-        if b_req is None:
-            self._clip(t, -1, "battery_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
-            b_req = np.zeros(S)
-        b = np.minimum(np.maximum(b_req, lo), hi)
-        for s in np.flatnonzero(np.abs(b - b_req) > 1e-6):
-            self._clip(t, int(s), "battery_limit", b_req[s], b[s])
-        charge, discharge = np.maximum(b, 0.0), np.maximum(-b, 0.0)
-        g_req = _setpoint(decision.genset_mw, S)
-        if g_req is None:
-            self._clip(t, -1, "genset_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
-            g_req = np.zeros(S)
-        genset = np.minimum(np.maximum(g_req, 0.0), sys_.genset_mw)
-        for s in np.flatnonzero(np.abs(genset - g_req) > 1e-6):
-            self._clip(t, int(s), "genset_limit", g_req[s], genset[s])
-
-        net = load + charge - discharge - genset - renewable
-        shortfall = np.zeros(S)
-        dropped_grid = np.zeros_like(served)
-        for s in np.flatnonzero(net > sys_.import_cap_mw + TOL):
-            excess = net[s] - sys_.import_cap_mw[s]
-            cut = min(excess, charge[s])
-            if cut > 0:
-                self._clip(t, int(s), "charge_cut_import_cap", charge[s], charge[s] - cut)
-                charge[s] -= cut
-                excess -= cut
-            lo_s = -lo[s]
-            for name, arr, limit in (("genset_raised_import_cap", genset, sys_.genset_mw[s]),
-                                     ("discharge_raised_import_cap", discharge, lo_s)):
-                add = min(excess, limit - arr[s])
-                if add > TOL:
-                    self._clip(t, int(s), name, arr[s], arr[s] + add)
-                    arr[s] += add
-                    excess -= add
-            for k in self._priority[::-1]:
-                if excess <= TOL:
-                    break
-                mw_per_request = h[k] * marginal_mw_per_gpu_s[s]
-                have = served[:, k, s].sum()
-                if have <= 0 or mw_per_request <= 0:
-                    continue
-                shed = min(have, excess / mw_per_request)
-                share = served[:, k, s] * (shed / have)
-                served[:, k, s] -= share
-                dropped_grid[:, k, s] += share
-                excess -= shed * mw_per_request
-                self._clip(t, int(s), "inference_shed_import_cap", have, have - shed,
-                           sys_.class_names[k])
-            if excess > TOL:
-                shortfall[s] = excess
-                self._clip(t, int(s), "shortfall_import_cap", excess, 0.0)
+        d = hour.storage_and_genset(sys_, self.soc, decision.battery_mw, decision.genset_mw,
+                                    clip)
+        net = load.load_mw + d.charge - d.discharge - d.genset - renewable
+        shortfall, dropped_grid = hour.relieve_import_cap(
+            sys_, net, d, served, sys_.marginal_mw_per_busy_gpu(temperature), self._priority,
+            clip)
         if dropped_grid.any():
-            gpu_s, it, load = load_of(served)
-        net = load + charge - discharge - genset - renewable - shortfall
-        grid_import = np.minimum(np.maximum(net, 0.0), sys_.import_cap_mw)
-        surplus = np.maximum(-net, 0.0)
+            load = hour.facility_load(sys_, served, self.gpus_training, pue)
+        net = load.load_mw + d.charge - d.discharge - d.genset - renewable - shortfall
         sell = sig["sell_price"][row]
-        export = np.where(sell > 0, np.minimum(surplus, sys_.export_cap_mw), 0.0)
-        left = surplus - export
-        curtailed = np.zeros(S)
-        for s in np.flatnonzero(left > TOL):
-            extra = left[s]
-            for name, arr in (("genset_cut_surplus", genset), ("discharge_cut_surplus",
-                                                                discharge)):
-                cut = min(extra, arr[s])
-                if cut > TOL:
-                    self._clip(t, int(s), name, arr[s], arr[s] - cut)
-                    arr[s] -= cut
-                    extra -= cut
-            curtailed[s] = min(extra, renewable[s])
-
+        g = hour.settle_grid(sys_, net, d, renewable, sell, clip)
         soc_start = self.soc
-        self.soc = np.minimum(np.maximum(sys_.next_soc_mwh(self.soc, charge, discharge),
+        self.soc = np.minimum(np.maximum(sys_.next_soc_mwh(self.soc, d.charge, d.discharge),
                                          sys_.soc_min_mwh), sys_.soc_max_mwh)
-
-        # Money and carbon.
-        buy = sig["buy_price"][row]
-        carbon = sig["carbon"][row]
-        emissions_t = (grid_import * carbon + genset * sys_.genset_kg_per_mwh) / 1000.0
-        if sys_.export_carbon_credit:
-            emissions_t = emissions_t - export * carbon / 1000.0
-        self.carbon_used_t += float(emissions_t.sum())
-        requests_served = served.sum(axis=(0, 1))
-        parts = {
-            "energy_cost_usd": grid_import * buy,
-            "export_revenue_usd": export * sell,
-            "genset_cost_usd": genset * sys_.genset_fuel_usd_per_mwh,
-            "degradation_cost_usd": (charge + discharge) * sys_.degradation_usd_per_mwh,
-            "carbon_cost_usd": emissions_t * sys_.carbon_price_usd_per_t,
-            "shortfall_cost_usd": shortfall * sys_.shortfall_penalty_usd_per_mwh,
-            "inference_revenue_usd": (served.sum(axis=0) * sys_.revenue_usd_per_request[:, None]
-                                      ).sum(axis=0),
-        }
+        buy, carbon = sig["buy_price"][row], sig["carbon"][row]
+        emissions, parts = hour.money_and_carbon(sys_, g, d, shortfall, served, buy, sell,
+                                                 carbon)
+        self.carbon_used_t += float(emissions.sum())
+        book_s = self.book.site
         for name, value in parts.items():
             book_s[name][t] = value
         book_s["benefit_usd"][t] += sum(BENEFIT_PARTS[n] * v for n, v in parts.items())
         values = {
             "gpus_training": self.gpus_training,
-            "gpus_inference": gpu_s / SECONDS_PER_HOUR,
-            "requests_served": requests_served,
-            "pue": pue, "it_mw": it, "load_mw": load,
+            "gpus_inference": load.gpu_s / SECONDS_PER_HOUR,
+            "requests_served": served.sum(axis=(0, 1)),
+            "pue": pue, "it_mw": load.it_mw, "load_mw": load.load_mw,
             "pv_available_mw": pv, "wind_available_mw": wind,
-            "renewable_used_mw": renewable - curtailed, "curtailed_mw": curtailed,
-            "genset_mw": genset, "charge_mw": charge, "discharge_mw": discharge,
+            "renewable_used_mw": renewable - g.curtailed_mw, "curtailed_mw": g.curtailed_mw,
+            "genset_mw": d.genset, "charge_mw": d.charge, "discharge_mw": d.discharge,
             "soc_start_mwh": soc_start, "soc_end_mwh": self.soc,
-            "import_mw": grid_import, "export_mw": export, "shortfall_mw": shortfall,
+            "import_mw": g.import_mw, "export_mw": g.export_mw, "shortfall_mw": shortfall,
             "buy_price_usd_per_mwh": buy, "sell_price_usd_per_mwh": sell,
             "carbon_g_per_kwh": carbon, "temperature_c": temperature,
-            "emissions_t": emissions_t,
+            "emissions_t": emissions,
         }
         for name, value in values.items():
             book_s[name][t] = value
+        self._book_inference(t, arrived, routed, served, dropped_grid)
 
-        routed_rk = routed.sum(axis=2)
-        served_rk = served.sum(axis=2)
+    def _book_inference(self, t: int, arrived: np.ndarray, routed: np.ndarray,
+                        served: np.ndarray, dropped_grid: np.ndarray) -> None:
+        """Inference and routing books of hour t (requests/h; penalty USD)."""
+        book_i = self.book.inference
+        routed_rk, served_rk = routed.sum(axis=2), served.sum(axis=2)
         grid_rk = dropped_grid.sum(axis=2)
         book_i["arrived"][t] = arrived
         book_i["routed"][t] = routed_rk
@@ -430,7 +313,8 @@ class Simulation(SteppedClock):
         book_i["dropped_unrouted"][t] = arrived - routed_rk
         book_i["dropped_grid"][t] = grid_rk
         book_i["dropped_capacity"][t] = routed_rk - served_rk - grid_rk
-        book_i["penalty_usd"][t] = (arrived - served_rk) * sys_.penalty_usd_per_request[None, :]
+        book_i["penalty_usd"][t] = (arrived - served_rk) * \
+            self.system.penalty_usd_per_request[None, :]
         self.book.routing["routed"][t] = routed.sum(axis=1)
         self.book.routing["served"][t] = served.sum(axis=1)
 

@@ -1,6 +1,12 @@
 """Invariant checks on a run's books: the physics and the accounting must close.
 
 Every check returns human-readable violations; ``assert_invariants`` raises with all of them.
+
+This module is the project's one deliberate, independent restatement of the rules that
+:mod:`simulator.physics` and :class:`~simulator.system.SystemModel` define (energy balance,
+state of charge, emissions, money = quantity x price, IT power and PUE): it re-derives them
+from the ledger columns on purpose, without calling those functions, so that a bug in a rule's
+one home cannot also hide itself here.
 """
 
 from __future__ import annotations

@@ -194,10 +194,11 @@ class JobStream(_Model):
 
 
 class Economics(_Model):
-    """Prices that are not traces. Carbon budget is over the whole run, tCO2."""
+    """Prices that are not traces. Carbon budget: whole run, tCO2 (overshoot: docs/scenarios)."""
 
     carbon_price_usd_per_t: NonNegative = 0.0
     carbon_budget_t: NonNegative | None = None
+    carbon_budget_penalty_usd_per_t: NonNegative = 100_000.0
     export_carbon_credit: StrictBool = False
     shortfall_penalty_usd_per_mwh: NonNegative = 10_000.0
     currency_usd: dict[str, Positive] = {}  # USD per unit, merged over traces.currency

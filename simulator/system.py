@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.physics import soc_step
 from simulator.scenario import Scenario
 
 FIBER_KM_PER_MS = 200.0  # light in fibre, one way
@@ -76,6 +77,7 @@ class SystemModel:
     admissible: np.ndarray  # [R, K, S] bool: latency[r, s] <= slo[k]
     carbon_price_usd_per_t: float
     carbon_budget_t: float | None
+    carbon_budget_penalty_usd_per_t: float
     export_carbon_credit: bool
     shortfall_penalty_usd_per_mwh: float
     late_value_fraction: float
@@ -124,7 +126,7 @@ class SystemModel:
     def next_soc_mwh(self, soc_mwh: np.ndarray, charge_mw: np.ndarray,
                      discharge_mw: np.ndarray) -> np.ndarray:
         """State of charge after one hour of charging/discharging (both >= 0 MW)."""
-        return soc_mwh + self.eta_charge * charge_mw - discharge_mw / self.eta_discharge
+        return soc_step(soc_mwh, charge_mw, discharge_mw, self.eta_charge, self.eta_discharge)
 
 
 def build_system(scenario: Scenario) -> SystemModel:
@@ -183,6 +185,7 @@ def build_system(scenario: Scenario) -> SystemModel:
         admissible=admissible,
         carbon_price_usd_per_t=scenario.economics.carbon_price_usd_per_t,
         carbon_budget_t=scenario.economics.carbon_budget_t,
+        carbon_budget_penalty_usd_per_t=scenario.economics.carbon_budget_penalty_usd_per_t,
         export_carbon_credit=scenario.economics.export_carbon_credit,
         shortfall_penalty_usd_per_mwh=scenario.economics.shortfall_penalty_usd_per_mwh,
         late_value_fraction=scenario.jobs.late_value_fraction,

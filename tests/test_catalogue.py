@@ -31,7 +31,7 @@ def test_known_and_unknown_kpis() -> None:
     assert header_of("emissions_t") == "emissions tCO2 ↓"
     assert label_of("served_share") == "inference served (0–1)"
     for key in ("carbon_overshoot_t", "carbon_overshoot_cost_usd", "oracle_bound_usd",
-                "regret_vs_bound_usd"):
+                "regret_bound_usd"):
         assert describe(key).unit in ("tCO2", "USD") and "_" not in describe(key).label
     new = describe("peak_import_mw")  # a KPI the catalogue does not list
     assert (new.label, new.unit) == ("peak import", "MW")

@@ -206,7 +206,8 @@ def test_fifo_profile_starts_jobs_as_gpus_free_up(tiny) -> None:
     running = [RunningJob(job_id=1, site=0, start=0, end=3, gpus=40)]
     pending = [PendingJob(2, 0, 48, 2, 20, 10.0, home_site=0),
                PendingJob(3, 1, 20, 4, 20, 10.0, home_site=-1)]
-    held = fifo_profile(system, t0=1, horizon=6, running=running, pending=pending)
+    held = fifo_profile(system, t0=1, horizon=6, hours_total=24, running=running,
+                        pending=pending)
     # Job 3 (20 GPUs) fits next to job 1 at once; job 2 (48 GPUs, home 0) waits until both
     # have left site 0 (site 1 is too small), although it was released first.
     np.testing.assert_array_equal(held[:, 0], [60, 60, 20, 20, 48, 48])

@@ -6,7 +6,8 @@ switches and hourly updates) and ``solve`` (the persistent HiGHS wrapper). See d
 """
 
 from optimizers.milp.data import HorizonData, JobSpec, from_observation, from_traces
-from optimizers.milp.model import JointModel, Plan, plan_frame
+from optimizers.milp.model import JointModel
+from optimizers.milp.plan import Plan, plan_frame
 from optimizers.milp.sets import Switches
 from optimizers.milp.solve import SolverOptions, SolveStats
 

@@ -12,6 +12,7 @@ import pyomo.environ as pyo
 
 from optimizers.milp.data import KREQ, SECONDS_PER_HOUR, JobSpec
 from optimizers.milp.sets import ModelSets
+from simulator.physics import emissions_t, soc_step
 from simulator.system import SystemModel
 
 
@@ -41,7 +42,8 @@ def add_core_constraints(m: pyo.ConcreteModel, sets: ModelSets, system: SystemMo
 
     def soc(m, t, s):
         before = m.soc0[s] if t == 0 else m.e[t - 1, s]
-        return m.e[t, s] == before + eta_c[s] * m.ch[t, s] - m.dis[t, s] / eta_d[s]
+        return m.e[t, s] == soc_step(before, m.ch[t, s], m.dis[t, s], float(eta_c[s]),
+                                     float(eta_d[s]))
 
     m.soc = pyo.Constraint(m.L, m.SB, rule=soc)
     if keep_soc:
@@ -62,6 +64,19 @@ def add_core_constraints(m: pyo.ConcreteModel, sets: ModelSets, system: SystemMo
     m.no_curtail = pyo.Constraint(m.L, m.SR, rule=lambda m, t, s:
                                   m.ren[t, s] >= m.avail[t, s] * m.mode[t, s])
 
+    # Shortfall only with the import at its cap, no charging and the genset at full power, as
+    # in the simulator (``short`` binary where shortfall is cheaper than the dearest import or
+    # export of the horizon; see docs/milp.md).
+    m.short_on = pyo.Constraint(m.L, m.S, rule=lambda m, t, s:
+                                m.sf[t, s] <= m.sf_ub[t, s] * m.short[t, s])
+    m.short_cap = pyo.Constraint(m.L, m.S, rule=lambda m, t, s:
+                                 m.imp[t, s] >= m.imp_ub[t, s] * m.short[t, s])
+    m.short_charge = pyo.Constraint(m.L, m.SB, rule=lambda m, t, s:
+                                    m.ch[t, s] + m.bat_ub[t, s] * m.short[t, s]
+                                    <= m.bat_ub[t, s])
+    m.short_genset = pyo.Constraint(m.L, m.SG, rule=lambda m, t, s:
+                                    m.gen[t, s] >= m.gen_ub[t, s] * m.short[t, s])
+
     # GPUs (all busy = fixed jobs + scheduled jobs + inference GPU-hours per hour).
     h = system.gpu_seconds_per_request
     by_site = sets.routes_of_site()
@@ -71,14 +86,12 @@ def add_core_constraints(m: pyo.ConcreteModel, sets: ModelSets, system: SystemMo
 
     if sets.carbon_budget:
         kg = system.genset_kg_per_mwh
-        credit = 1.0 if system.export_carbon_credit else 0.0
 
         def emissions():
-            total = sum(m.ci[t, s] * m.imp[t, s] for t in m.L for s in m.S)
-            total += sum(kg[s] / 1000.0 * m.gen[t, s] for t in m.L for s in m.SG)
-            if credit:
-                total -= sum(m.ci[t, s] * m.exp[t, s] for t in m.L for s in m.SE)
-            return total
+            return sum(emissions_t(m.imp[t, s], m.exp[t, s] if s in m.SE else 0.0,
+                                   m.gen[t, s] if s in m.SG else 0.0, m.ci[t, s], float(kg[s]),
+                                   system.export_carbon_credit)
+                       for t in m.L for s in m.S)
 
         m.carbon_budget = pyo.Constraint(expr=emissions() - m.over <= m.budget)
 

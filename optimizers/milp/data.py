@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.contracts import Observation, PendingJob, RunningJob
+from simulator.physics import effective_price, job_earnings, start_window
 from simulator.system import SystemModel
 from simulator.traceset import SITE_SIGNALS, TraceSet
 
@@ -77,22 +78,22 @@ class HorizonData:
 
 def job_specs(jobs: Iterable[PendingJob], t0: int, active: int, hours_total: int,
               site_gpus: np.ndarray, late_value_fraction: float) -> tuple[JobSpec, ...]:
-    """Start windows, in slots, of the jobs that can still earn value.
-
-    A job may start from its release (the simulator lets it start before its deadline); it must
-    end by the run end, and by its deadline unless late completion earns something.
-    """
+    """Start windows, in slots, of the jobs that can still earn value: the simulator's rule,
+    :func:`simulator.physics.start_window`, cut to the horizon."""
     specs = []
     for job in sorted(jobs, key=lambda j: j.job_id):
+        first_hour, last_hour = start_window(job.release_hour, job.deadline_hour,
+                                             job.duration_h, hours_total, late_value_fraction)
         on_time_last = job.deadline_hour - job.duration_h - t0
-        last_any = job.deadline_hour - 1 - t0 if late_value_fraction > 0 else on_time_last
-        last = min(last_any, hours_total - job.duration_h - t0, active - 1)
-        first = max(job.release_hour - t0, 0)
+        last = min(last_hour - t0, active - 1)
+        first = max(first_hour - t0, 0)
         sites = tuple(int(s) for s in np.flatnonzero(site_gpus >= job.gpus))
         if first > last or not sites:
             continue
         specs.append(JobSpec(job.job_id, job.gpus, job.duration_h, first, last, on_time_last,
-                             job.value_usd, job.value_usd * late_value_fraction, sites))
+                             job.value_usd,
+                             job_earnings(job.value_usd, job.deadline_hour + 1,
+                                          job.deadline_hour, late_value_fraction), sites))
     return tuple(specs)
 
 
@@ -105,17 +106,23 @@ def running_profile(running: Iterable[RunningJob], t0: int, horizon: int,
     return out
 
 
-def fifo_profile(system: SystemModel, t0: int, horizon: int, running: Iterable[RunningJob],
-                 pending: Iterable[PendingJob]) -> np.ndarray:
+def fifo_profile(system: SystemModel, t0: int, horizon: int, hours_total: int,
+                 running: Iterable[RunningJob], pending: Iterable[PendingJob]) -> np.ndarray:
     """GPUs [H, S] held by running jobs plus the known pending jobs started by the ``fifo`` rule
-    (release order; home site first, else the first site with room) as GPUs free up."""
+    (release order; home site first, else the first site with room; only inside the job's start
+    window) as GPUs free up."""
     held = running_profile(running, t0, horizon, system.n_sites)
     queue = sorted(pending, key=lambda j: (j.release_hour, j.job_id))
     for slot in range(horizon):
         free = system.gpus - held[slot]
         waiting = []
         for job in queue:
-            if job.deadline_hour <= t0 + slot:
+            first, last = start_window(job.release_hour, job.deadline_hour, job.duration_h,
+                                       hours_total, system.late_value_fraction)
+            if t0 + slot > last:
+                continue
+            if t0 + slot < first:
+                waiting.append(job)
                 continue
             order = ([job.home_site] if job.home_site >= 0 else []) + list(range(system.n_sites))
             site = next((s for s in order if free[s] >= job.gpus), None)
@@ -162,13 +169,13 @@ def assemble(
     active = min(horizon, hours_left)
     padded = {name: _pad(np.asarray(signals[name], dtype=float), horizon, active)
               for name in SITE_SIGNALS}
-    eff = (padded["buy_price"] + carbon_price_usd_per_t * padded["carbon"] / 1000.0)[:active]
+    eff = effective_price(padded["buy_price"], padded["carbon"], carbon_price_usd_per_t)[:active]
     mean_eff = eff.mean(axis=0)
     ends = active >= hours_left
     terminal_value = np.zeros(system.n_sites) if ends or terminal != "value" else \
         np.maximum(mean_eff, 0.0) * system.eta_discharge
-    mean_pue = system.pue(padded["temperature"][:active]).mean(axis=0)
-    tail = (system.busy_mw_per_gpu - system.idle_mw_per_gpu) * mean_pue * np.maximum(mean_eff, 0)
+    marginal = system.marginal_mw_per_busy_gpu(padded["temperature"][:active]).mean(axis=0)
+    tail = marginal * np.maximum(mean_eff, 0)
     budget = None
     if carbon_budget and system.carbon_budget_t is not None:
         budget = max(system.carbon_budget_t - carbon_used_t, 0.0) * active / hours_left
@@ -216,7 +223,7 @@ def from_observation(
     if foresight:
         jobs += obs.expected_jobs(obs.hours_left)
     if fifo_jobs:
-        fixed = fifo_profile(system, obs.t, horizon, obs.running, jobs)
+        fixed = fifo_profile(system, obs.t, horizon, obs.hours_total, obs.running, jobs)
         jobs = []
     else:
         fixed = running_profile(obs.running, obs.t, horizon, system.n_sites)

@@ -16,21 +16,22 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 
+from optimizers.milp.arrays import ParamArray, gap_scale, route_group, site_group
 from optimizers.milp.constraints import add_core_constraints, add_job_constraints
 from optimizers.milp.data import KREQ, HorizonData, JobSpec
 from optimizers.milp.objective import (
-    DEFAULT_BUDGET_PENALTY_USD_PER_T,
     add_objective,
     benefit_constant,
     offset_usd,
+    tie_slack_usd,
+    tie_usd,
 )
+from optimizers.milp.plan import Plan
 from optimizers.milp.sets import ModelSets, Switches, build_sets
 from optimizers.milp.solve import (
     PersistentHighs,
@@ -40,82 +41,10 @@ from optimizers.milp.solve import (
     relative_gap,
 )
 from optimizers.milp.variables import add_core_variables, add_job_variables, add_parameters
+from simulator.physics import effective_price, export_value
 from simulator.system import SystemModel
 
 NEED_TOL_USD_PER_MWH = 1e-6  # price margin under which an exclusivity indicator turns binary
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A solved horizon. Arrays are [H, S] (MW, MWh, GPUs) except ``routed`` [H, R, K, S]
-    (requests/h). ``starts`` lists (job_id, site, run hour). ``benefit_usd`` / ``bound_usd``
-    are the incumbent and the solver's bound in benefit terms."""
-
-    t0: int
-    active: int
-    stats: SolveStats
-    build_s: float
-    benefit_usd: float
-    bound_usd: float
-    overshoot_t: float
-    n_integer: int
-    n_indicators: int
-    starts: tuple[tuple[int, int, int], ...]
-    routed: np.ndarray
-    busy: np.ndarray
-    imp: np.ndarray
-    exp: np.ndarray
-    ren: np.ndarray
-    ch: np.ndarray
-    dis: np.ndarray
-    soc_end: np.ndarray
-    gen: np.ndarray
-    shortfall: np.ndarray
-
-
-class _Group:
-    """A family of variables mapped onto a dense array of shape ``shape``."""
-
-    def __init__(self, variables: list[VarData], positions: tuple[np.ndarray, ...],
-                 shape: tuple[int, ...]) -> None:
-        self.variables = variables
-        self.positions = positions
-        self.shape = shape
-        self.columns = np.zeros(0, dtype=np.int32)
-
-    def read(self, solver: PersistentHighs) -> np.ndarray:
-        out = np.zeros(self.shape)
-        if self.variables:
-            out[self.positions] = solver.values(self.columns)
-        return out
-
-
-def _site_group(var: pyo.Var, horizon: int, n_sites: int) -> _Group:
-    keys = list(var.keys())
-    rows = np.array([t for t, _ in keys], dtype=int)
-    cols = np.array([s for _, s in keys], dtype=int)
-    return _Group([var[k] for k in keys], (rows, cols), (horizon, n_sites))
-
-
-def _route_group(x: pyo.Var, sets: ModelSets, shape: tuple[int, ...]) -> _Group:
-    """Routing variables x[a, t] onto [H, R, K, S]."""
-    keys = list(x.keys())
-    index = np.array([(t, *sets.routes[a]) for a, t in keys], dtype=int).reshape(-1, 4)
-    return _Group([x[k] for k in keys], tuple(index.T), shape)
-
-
-class _ParamArray:
-    """Writes a [H, S]-shaped array into a Param indexed by (slot, site subset)."""
-
-    def __init__(self, param: pyo.Param) -> None:
-        keys = list(param.keys())
-        self.data = [param[k] for k in keys]
-        self.rows = np.array([k[0] for k in keys], dtype=int)
-        self.cols = np.array([k[1] for k in keys], dtype=int)
-
-    def set(self, values: np.ndarray) -> None:
-        for item, v in zip(self.data, values[self.rows, self.cols].tolist(), strict=True):
-            item.value = v
 
 
 class JointModel:
@@ -123,7 +52,8 @@ class JointModel:
 
     ``terminal``: ``"value"`` (stored energy at the horizon end is worth the horizon's mean
     effective price times the discharge efficiency) or ``"keep"`` (SoC_end >= SoC_start).
-    ``budget_penalty_usd_per_t``: price of each tCO2 over the horizon's carbon budget share.
+    Each tCO2 over the horizon's carbon budget share costs the scenario's
+    ``carbon_budget_penalty_usd_per_t``, as in the books.
     ``indicators``: ``"auto"`` makes exclusivity indicators binary only where prices need it;
     ``"always"`` makes every one binary (the textbook formulation, for comparison).
     """
@@ -136,7 +66,6 @@ class JointModel:
         *,
         terminal: str = "value",
         solver: SolverOptions | None = None,
-        budget_penalty_usd_per_t: float = DEFAULT_BUDGET_PENALTY_USD_PER_T,
         indicators: str = "auto",
     ) -> None:
         if terminal not in ("value", "keep"):
@@ -156,23 +85,24 @@ class JointModel:
         add_parameters(m, self.sets)
         add_core_variables(m, self.sets, system)
         add_core_constraints(m, self.sets, system, keep_soc=terminal == "keep")
-        add_objective(m, self.sets, system, self.carbon_price_usd_per_t, budget_penalty_usd_per_t)
+        add_objective(m, self.sets, system, self.carbon_price_usd_per_t)
         self.m = m
         self._jobs: tuple[JobSpec, ...] = ()
         self._created: dict[int, tuple[int, int]] = {}
         self._build_job_block(())
         self.solver = PersistentHighs(solver or SolverOptions())
         self.solver.attach(m)
-        self._params = {name: _ParamArray(getattr(m, name)) for name in (
+        self._params = {name: ParamArray(getattr(m, name)) for name in (
             "pue_dp", "load0", "fixed_gpus", "imp_ub", "c_imp", "ci", "exp_ub", "c_exp",
-            "avail", "bat_ub", "gen_ub")}
+            "avail", "bat_ub", "gen_ub", "sf_ub")}
         H, S = horizon, system.n_sites
-        self._groups = {name: _site_group(getattr(m, name), H, S) for name in (
+        self._groups = {name: site_group(getattr(m, name), H, S) for name in (
             "busy", "imp", "exp", "ren", "ch", "dis", "e", "gen", "sf")}
-        self._groups["x"] = _route_group(m.x, self.sets,
+        self._groups["x"] = route_group(m.x, self.sets,
                                          (H, system.n_regions, system.n_classes, S))
         self._beta_binary = np.zeros((H, S), dtype=bool)
         self._mode_binary = np.zeros((H, S), dtype=bool)
+        self._short_binary = np.zeros((H, S), dtype=bool)
         self._planned: dict[int, tuple[int, int]] = {}
         self._constant = 0.0
         self._gap_scale = 0.0
@@ -237,19 +167,19 @@ class JointModel:
         mask = (np.arange(self.horizon) < data.active)[:, None].astype(float)
         pue = sys_.pue(data.temperature) * mask
         cp = self.carbon_price_usd_per_t
-        credit = 1.0 if sys_.export_carbon_credit else 0.0
         return {
-            "pue_dp": pue * (sys_.busy_mw_per_gpu - sys_.idle_mw_per_gpu),
-            "load0": pue * sys_.gpus * sys_.idle_mw_per_gpu,
+            "pue_dp": sys_.marginal_mw_per_busy_gpu(data.temperature) * mask,
+            "load0": pue * sys_.it_power_mw(np.zeros(sys_.n_sites)),
             "fixed_gpus": data.fixed_gpus,
             "imp_ub": sys_.import_cap_mw * mask,
-            "c_imp": data.buy + cp * data.carbon / 1000.0,
-            "ci": data.carbon / 1000.0,
+            "c_imp": effective_price(data.buy, data.carbon, cp),
+            "ci": data.carbon,
             "exp_ub": sys_.export_cap_mw * mask * (data.sell > 0),
-            "c_exp": data.sell + credit * cp * data.carbon / 1000.0,
+            "c_exp": export_value(data.sell, data.carbon, cp, sys_.export_carbon_credit),
             "avail": sys_.pv_mw * data.pv_cf + sys_.wind_mw * data.wind_cf,
             "bat_ub": sys_.battery_mw * mask,
             "gen_ub": sys_.genset_mw * mask,
+            "sf_ub": pue * sys_.it_power_mw(sys_.gpus) + sys_.battery_mw * mask,
         }
 
     def _write_core_params(self, data: HorizonData) -> None:
@@ -288,8 +218,13 @@ class JointModel:
         a, m = self._arrays, self.m
         live = np.broadcast_to((np.arange(self.horizon) < data.active)[:, None],
                                a["c_imp"].shape)
+        # Shortfall needs the import at its cap where it is cheaper than some import or export.
+        dearest = max(float(a["c_imp"][live].max(initial=0.0)),
+                      float(a["c_exp"].max(initial=0.0)))
+        short = live & (self.system.shortfall_penalty_usd_per_mwh < dearest +
+                        NEED_TOL_USD_PER_MWH)
         if self.indicators == "always":
-            beta, mode = live.copy(), live.copy()
+            beta, mode, short = live.copy(), live.copy(), live.copy()
         else:
             cheap = (a["c_imp"] < NEED_TOL_USD_PER_MWH) & (a["imp_ub"] > 0) & live
             arbitrage = (a["exp_ub"] > 0) & (a["c_exp"] >= a["c_imp"] - NEED_TOL_USD_PER_MWH)
@@ -299,7 +234,8 @@ class JointModel:
             mode[:, list(m.SR)] |= cheap[:, list(m.SR)] & (a["avail"][:, list(m.SR)] > 0)
         changed: list[VarData] = []
         for var, need, now in ((m.beta, beta, self._beta_binary),
-                               (m.mode, mode, self._mode_binary)):
+                               (m.mode, mode, self._mode_binary),
+                               (m.short, short, self._short_binary)):
             for t, s in zip(*(idx.tolist() for idx in np.nonzero(need != now)), strict=True):
                 if (t, s) in var:
                     var[t, s].domain = pyo.Binary if need[t, s] else pyo.UnitInterval
@@ -389,14 +325,16 @@ class JointModel:
     def _binary_columns(self) -> np.ndarray:
         """Columns of the exclusivity indicators that are binary now."""
         cols = [var[t, s] for var, binary in ((self.m.beta, self._beta_binary),
-                                              (self.m.mode, self._mode_binary))
+                                              (self.m.mode, self._mode_binary),
+                                              (self.m.short, self._short_binary))
                 for t, s in np.argwhere(binary).tolist()]
         return self.solver.columns(cols)
 
     @property
     def n_indicators(self) -> int:
         """Exclusivity indicators that are binary in the current model."""
-        return int(self._beta_binary.sum() + self._mode_binary.sum())
+        return int(self._beta_binary.sum() + self._mode_binary.sum() +
+                   self._short_binary.sum())
 
     @property
     def n_integer(self) -> int:
@@ -420,71 +358,13 @@ class JointModel:
         self._planned = {job: (s, start) for job, s, start in starts}
         over = float(self.solver.values(self._over_column)[0]) \
             if self._over_column is not None else 0.0
+        tie = tie_usd(v["ren"], v["gen"], v["ch"], v["dis"])
         return Plan(
             t0=data.t0, active=data.active, stats=stats, build_s=build_s,
-            benefit_usd=stats.incumbent + self._constant,
-            bound_usd=stats.bound + self._constant,
+            benefit_usd=stats.incumbent + self._constant - tie,
+            bound_usd=stats.bound + self._constant + tie_slack_usd(self._arrays),
             overshoot_t=over, n_integer=self.n_integer, n_indicators=self.n_indicators,
             starts=starts,
             routed=v["x"] * KREQ, busy=v["busy"], imp=v["imp"], exp=v["exp"], ren=v["ren"],
             ch=v["ch"], dis=v["dis"], soc_end=v["e"], gen=v["gen"], shortfall=v["sf"],
         )
-
-
-def gap_scale(arrays: dict[str, np.ndarray]) -> float:
-    """The horizon's baseline energy bill (USD): idle load at the effective import price. The
-    relative MIP gap is measured against max(|loss|, this), so it stays meaningful when exports
-    and stored energy bring the loss near zero."""
-    return float((arrays["load0"] * np.maximum(arrays["c_imp"], 0.0)).sum())
-
-
-def plan_frame(plan: Plan, data: HorizonData, system: SystemModel) -> pd.DataFrame:
-    """The plan's active slots as ledger-like rows (hour, site): energy, money, carbon.
-
-    Columns use the simulator ledger's names and units (MW held one hour, USD, tCO2) so a plan
-    can be compared with what the simulator executed.
-    """
-    n = plan.active
-    sl = slice(0, n)
-    pue = system.pue(data.temperature[sl])
-    it = system.it_power_mw(plan.busy[sl])
-    available = system.pv_mw * data.pv_cf[sl] + system.wind_mw * data.wind_cf[sl]
-    soc_start = np.vstack([np.clip(data.soc0, system.soc_min_mwh, system.soc_max_mwh)[None],
-                           plan.soc_end[: n - 1]]) if n else plan.soc_end[:0]
-    battery = system.battery_mwh > 0
-    emissions = (plan.imp[sl] * data.carbon[sl] + plan.gen[sl] * system.genset_kg_per_mwh)
-    if system.export_carbon_credit:
-        emissions = emissions - plan.exp[sl] * data.carbon[sl]
-    emissions = emissions / 1000.0
-    served = plan.routed[sl]
-    columns = {
-        "gpus_busy": plan.busy[sl],
-        "it_mw": it,
-        "load_mw": it * pue,
-        "renewable_used_mw": plan.ren[sl],
-        "curtailed_mw": available - plan.ren[sl],
-        "genset_mw": plan.gen[sl],
-        "charge_mw": plan.ch[sl],
-        "discharge_mw": plan.dis[sl],
-        "soc_start_mwh": np.where(battery, soc_start, 0.0),
-        "soc_end_mwh": np.where(battery, plan.soc_end[sl], 0.0),
-        "import_mw": plan.imp[sl],
-        "export_mw": plan.exp[sl],
-        "shortfall_mw": plan.shortfall[sl],
-        "emissions_t": emissions,
-        "energy_cost_usd": plan.imp[sl] * data.buy[sl],
-        "export_revenue_usd": plan.exp[sl] * data.sell[sl],
-        "genset_cost_usd": plan.gen[sl] * system.genset_fuel_usd_per_mwh,
-        "degradation_cost_usd": (plan.ch[sl] + plan.dis[sl]) * system.degradation_usd_per_mwh,
-        "carbon_cost_usd": emissions * system.carbon_price_usd_per_t,
-        "requests_served": served.sum(axis=(1, 2)),
-        "inference_revenue_usd": np.einsum("trks,k->ts", served,
-                                           system.revenue_usd_per_request),
-    }
-    hours, sites = np.meshgrid(np.arange(plan.t0, plan.t0 + n), np.arange(system.n_sites),
-                               indexing="ij")
-    frame = pd.DataFrame({"hour": hours.ravel(), "site": np.array(system.site_names)[
-        sites.ravel()]})
-    for name, values in columns.items():
-        frame[name] = np.asarray(values, dtype=float).reshape(-1)
-    return frame

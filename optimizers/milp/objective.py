@@ -2,7 +2,8 @@
 
 benefit = training value + (revenue + penalty) x served - penalty x arrived
           - import cost + export revenue - genset fuel - battery wear - carbon cost
-          - shortfall penalty - budget overshoot penalty + terminal value of stored energy.
+          - shortfall penalty - budget overshoot penalty + terminal value of stored energy
+          (+ tie-breaks of 1e-4 USD/MWh, removed again from the reported benefit and bound).
 
 The solver sees ``benefit - offset`` with ``offset`` = (all job values) + (revenue + penalty) x
 routable demand, so its objective is minus the *loss* against an ideal hour (every request
@@ -16,34 +17,25 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from optimizers.milp.data import KREQ, SECONDS_PER_HOUR, HorizonData
+from optimizers.milp.data import KREQ, HorizonData
 from optimizers.milp.sets import ModelSets
+from simulator.physics import genset_cost_usd_per_mwh
 from simulator.system import SystemModel
 
 TIE_USD_PER_MWH = 1e-4  # breaks LP ties: use renewables before curtailing, idle devices by default
-DEFAULT_BUDGET_PENALTY_USD_PER_T = 1e5
-
-
-def shortfall_penalty(system: SystemModel) -> float:
-    """Model price of unserved energy (USD/MWh): the scenario's, raised to 10x the densest
-    inference value per MWh so the model sheds inference first, as the simulator does."""
-    mw_per_gpu = float(np.min(system.busy_mw_per_gpu - system.idle_mw_per_gpu)) * \
-        float(np.min(system.pue_base))
-    value = (system.revenue_usd_per_request + system.penalty_usd_per_request) * \
-        SECONDS_PER_HOUR / system.gpu_seconds_per_request
-    density = float(value.max()) / max(mw_per_gpu, 1e-9)
-    return max(system.shortfall_penalty_usd_per_mwh, 10.0 * density)
 
 
 def add_objective(m: pyo.ConcreteModel, sets: ModelSets, system: SystemModel,
-                  carbon_price_usd_per_t: float, budget_penalty_usd_per_t: float) -> None:
-    """The maximised objective (benefit minus the mutable ``offset``)."""
+                  carbon_price_usd_per_t: float) -> None:
+    """The maximised objective (benefit minus the mutable ``offset``). Unserved energy costs
+    the scenario's shortfall price and budget overshoot the scenario's budget penalty, as in
+    the books (:mod:`simulator.physics`)."""
     value = (system.revenue_usd_per_request + system.penalty_usd_per_request) * KREQ
-    genset = system.genset_fuel_usd_per_mwh + carbon_price_usd_per_t * \
-        system.genset_kg_per_mwh / 1000.0 + TIE_USD_PER_MWH
+    genset = genset_cost_usd_per_mwh(system.genset_fuel_usd_per_mwh, system.genset_kg_per_mwh,
+                                     carbon_price_usd_per_t) + TIE_USD_PER_MWH
     wear = system.degradation_usd_per_mwh + TIE_USD_PER_MWH
     last = sets.horizon - 1
-    lost = shortfall_penalty(system)
+    lost = system.shortfall_penalty_usd_per_mwh
     expr = sum(float(value[k]) * m.x[a, t] for a, (_r, k, _s) in enumerate(sets.routes)
                for t in m.L)
     expr -= sum(m.c_imp[t, s] * m.imp[t, s] + lost * m.sf[t, s] for t in m.L for s in m.S)
@@ -54,8 +46,20 @@ def add_objective(m: pyo.ConcreteModel, sets: ModelSets, system: SystemModel,
     expr += sum(m.terminal[s] * m.e[last, s] for s in m.SB)
     expr += m.tv - m.offset
     if sets.carbon_budget:
-        expr -= budget_penalty_usd_per_t * m.over
+        expr -= system.carbon_budget_penalty_usd_per_t * m.over
     m.objective = pyo.Objective(expr=expr, sense=pyo.maximize)
+
+
+def tie_usd(ren: np.ndarray, gen: np.ndarray, ch: np.ndarray, dis: np.ndarray) -> float:
+    """What the tie-breaks add to the objective of a plan (USD): the objective minus this is
+    the plan's benefit in the books' terms."""
+    return TIE_USD_PER_MWH * float(ren.sum() - gen.sum() - ch.sum() - dis.sum())
+
+
+def tie_slack_usd(arrays: dict[str, np.ndarray]) -> float:
+    """Most the tie-break charges can lower any plan's objective (USD): genset and battery
+    at their limits in every slot. Added to the solver's bound, it bounds the books' benefit."""
+    return TIE_USD_PER_MWH * float(arrays["gen_ub"].sum() + 2.0 * arrays["bat_ub"].sum())
 
 
 def offset_usd(data: HorizonData, sets: ModelSets, system: SystemModel) -> float:

@@ -4,7 +4,7 @@ Units and signs: powers in MW held for one hour (= MWh), all >= 0 (charge and di
 separate; import and export are separate); state of charge ``e`` in MWh at the END of a slot;
 routing ``x`` in thousands of requests per hour (:data:`~optimizers.milp.data.KREQ`); ``busy``
 (all busy GPUs) and ``train`` (GPUs of scheduled training jobs) in GPUs; costs in USD/MWh;
-carbon intensity ``ci`` in tCO2/MWh. Every bound that changes from hour to hour is a mutable
+carbon intensity ``ci`` in gCO2/kWh. Every bound that changes from hour to hour is a mutable
 Param, so a persistent solver updates it in place.
 """
 
@@ -45,6 +45,7 @@ def add_parameters(m: pyo.ConcreteModel, sets: ModelSets) -> None:
     m.avail = _site_param(m, m.SR)
     m.bat_ub = _site_param(m, m.SB)
     m.gen_ub = _site_param(m, m.SG)
+    m.sf_ub = _site_param(m, m.S)
     m.lam = pyo.Param(m.L, m.RK, mutable=True, initialize=0.0, within=pyo.Reals)
     m.soc0 = pyo.Param(m.SB, mutable=True, initialize=0.0, within=pyo.Reals)
     m.terminal = pyo.Param(m.SB, mutable=True, initialize=0.0, within=pyo.Reals)
@@ -71,6 +72,7 @@ def add_core_variables(m: pyo.ConcreteModel, sets: ModelSets, system: SystemMode
     # exact (see docs/milp.md); the update makes them binary only where prices need it.
     m.beta = pyo.Var(m.L, m.SB, within=pyo.UnitInterval)
     m.mode = pyo.Var(m.L, m.SM, within=pyo.UnitInterval)
+    m.short = pyo.Var(m.L, m.S, within=pyo.UnitInterval)  # 1 = shortfall allowed (import at cap)
     m.tv = pyo.Var(within=pyo.Reals)
     if sets.carbon_budget:
         m.over = pyo.Var(within=pyo.NonNegativeReals)
