@@ -31,10 +31,11 @@ import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from optimizers.bregman import project_simplex
+from optimizers.mirror_maps import project_simplex
 from simulator.scenario import Scenario, load_scenario, parse_scenario
-from traces.correction import ErrorAccumulator, OnlineCorrector, ScoreEvent, error_metrics
+from traces.correction import OnlineCorrector, ScoreEvent
 from traces.forecast import CORRECTIONS, ForecastSettings, make_forecaster
+from traces.forecast_scoring import ErrorAccumulator, error_metrics
 from traces.traceset import SIGNAL_UNITS, TraceSet
 
 REPORT_BUCKETS_H: tuple[int, ...] = (1, 6, 12, 24)

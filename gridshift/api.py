@@ -138,7 +138,8 @@ def simulate(
             raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
     try:
         provider = ForecastProvider(traces, methods, seed=scenario.seed,
-                                    settings=settings_from_config(scenario.forecast))
+                                    settings=settings_from_config(
+                                        scenario.forecast, [s.zone for s in scenario.sites]))
     except ValueError as err:
         raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None
     result = Simulation(system, traces, policy_obj, provider, progress=progress,

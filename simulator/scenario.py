@@ -249,7 +249,8 @@ class ForecastConfig(_Model):
     (RMS day-on-day change). ``warmup_h``: hours of history the corrector may learn on before
     the run. ``record_every_h``: weight snapshots for the run folder. ``noise*``: the
     noisy-perfect forecaster's AR(1) error over lead time (sigma relative, or in units of the
-    series' std for "additive"; phi the AR coefficient).
+    series' std for "additive"; phi the AR coefficient). ``prices_known_day_ahead``: serve
+    published day-ahead prices as known values (traces/forecast_info.py).
     """
 
     method: str = "seasonal-naive-24"
@@ -270,6 +271,7 @@ class ForecastConfig(_Model):
     noise: Literal["multiplicative", "additive"] = "multiplicative"
     noise_sigma: NonNegative = 0.03
     noise_phi: Fraction = 0.95
+    prices_known_day_ahead: bool = True
 
     @model_validator(mode="after")
     def _buckets_increase(self) -> ForecastConfig:
