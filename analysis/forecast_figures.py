@@ -9,7 +9,8 @@ import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from analysis.forecast_tables import BEST_SINGLE, DAY_AHEAD, Evaluation, series_names
+from analysis.forecast_eval import Evaluation
+from analysis.forecast_tables import BEST_SINGLE, DAY_AHEAD, series_names
 from traces.traceset import TraceSet
 
 
@@ -99,3 +100,38 @@ def plot_decision_value(value: pd.DataFrame) -> Figure:
 def save(fig: Figure, path: Path) -> None:
     """Write a figure as PNG."""
     fig.savefig(path, dpi=110)
+
+
+def plot_skill(sums: pd.DataFrame, dataset: str, reference: str,
+               methods: tuple[str, ...]) -> Figure:
+    """Skill ``1 - MAE / MAE(reference)`` against lead hour 1-24, one panel per signal (rows)
+    and series (columns) of ``dataset``; methods as lines."""
+    data = sums[(sums["dataset"] == dataset) & (sums["lead_h"] <= 24)]
+    g = data.groupby(["signal", "series", "lead_h", "method"], sort=False)[
+        ["sum_abs_err", "n"]].sum()
+    mae = (g["sum_abs_err"] / g["n"].where(g["n"] > 0)).rename("mae").reset_index()
+    ref = mae[mae["method"] == reference].set_index(["signal", "series", "lead_h"])["mae"]
+    mae["skill"] = 1.0 - mae["mae"] / ref.reindex(
+        pd.MultiIndex.from_frame(mae[["signal", "series", "lead_h"]])).to_numpy()
+    signals, series = list(dict.fromkeys(mae["signal"])), list(dict.fromkeys(mae["series"]))
+    fig = _figure(2.6 * len(series), 2.2 * len(signals))
+    axes = fig.subplots(len(signals), len(series), squeeze=False, sharex=True)
+    shown = [m for m in methods if m in set(mae["method"])]
+    palette = dict(zip(shown, sns.color_palette("tab10", len(shown)), strict=True))
+    for r, signal in enumerate(signals):
+        for c, name in enumerate(series):
+            ax = axes[r, c]
+            sub = mae[(mae["signal"] == signal) & (mae["series"] == name)
+                      & mae["method"].isin(shown)]
+            for m in shown:
+                line = sub[sub["method"] == m]
+                ax.plot(line["lead_h"], line["skill"], color=palette[m], lw=1.2,
+                        label=m if (r, c) == (0, 0) else None)
+            ax.axhline(0.0, color="grey", lw=0.8)
+            ax.set_title(f"{signal}: {name}", fontsize="small")
+            if r == len(signals) - 1:
+                ax.set_xlabel("lead (hours ahead)")
+    fig.legend(loc="outside lower center", ncols=len(shown), fontsize="small")
+    fig.suptitle(f"{dataset}: skill 1 - MAE / MAE({reference}) per lead hour "
+                 "(prices: only leads beyond the published horizon)")
+    return fig

@@ -102,6 +102,7 @@ class DelayedFeedbackForecaster(Forecaster):
         """Learn from the pending issues that target ``row`` (one per lead)."""
         leads = np.arange(min(self.horizon_h, row - self._first_row + 1))
         slots = (row - leads) % self.horizon_h
+        self.revealed_row = row
         self._learn(leads, self._X[slots, leads], self._Y[slots, leads], truth)
 
     @abstractmethod

@@ -45,9 +45,9 @@ class QuantileForecaster(DelayedFeedbackForecaster):
         self.lookback_h = max(1, base.lookback_h)
         self.levels = np.asarray(levels, dtype=float)
         self.step = step
-        self.observers: list[Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]] = []
-        """Called at every reveal with 0-based leads [L], point [L, M] and quantile [K, L, M]
-        forecasts as issued, and the truth [M]."""
+        self.observers: list[Callable[..., None]] = []
+        """Called at every reveal with the revealed row, 0-based leads [L], point [L, M] and
+        quantile [K, L, M] forecasts as issued, and the truth [M]."""
 
     @property
     def history_h(self) -> int:
@@ -89,5 +89,5 @@ class QuantileForecaster(DelayedFeedbackForecaster):
         served = np.moveaxis(features[..., 1:], -1, 0)  # [K, L, M] as issued
         grad = (truth < served).astype(float) - self.levels[:, None, None]
         for observer in self.observers:
-            observer(leads, issued, served, truth)
+            observer(self.revealed_row, leads, issued, served, truth)
         self._q[:, leads] = relaxed_step(_EUCLIDEAN, self._q[:, leads], grad * self.step, 1.0)
