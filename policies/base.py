@@ -71,6 +71,8 @@ class Observation:
     _expected_jobs: Callable[[int], tuple[PendingJob, ...]] = field(repr=False,
                                                                      default=lambda h: ())
     _job_arrivals: Callable[[int], JobArrivalForecast] | None = field(repr=False, default=None)
+    _forecast_quantile: Callable[[str, float, int], np.ndarray] | None = field(repr=False,
+                                                                               default=None)
 
     @property
     def gpus_free(self) -> np.ndarray:
@@ -89,6 +91,13 @@ class Observation:
     def forecast(self, signal: str, horizon: int = 1) -> np.ndarray:
         """Forecast of ``signal`` for hours t..t+horizon-1 (cut at the end of the traces)."""
         return self._forecast(signal, horizon)
+
+    def forecast_quantile(self, signal: str, level: float, horizon: int = 1) -> np.ndarray:
+        """Quantile ``level`` (0.1, 0.2, ..., 0.9) of ``signal`` for hours t..t+horizon-1;
+        published day-ahead prices are exact (docs/forecasting.md, "Quantiles")."""
+        if self._forecast_quantile is None:
+            raise RuntimeError("this observation carries no quantile forecasts")
+        return self._forecast_quantile(signal, level, horizon)
 
     def expected_jobs(self, horizon: int) -> tuple[PendingJob, ...]:
         """Jobs expected to be released in hours t+1..t+horizon-1.
