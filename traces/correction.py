@@ -39,7 +39,7 @@ import numpy as np
 
 from optimizers.bregman import ConstantStep, StepSchedule, as_schedule, relaxed_step
 from optimizers.mirror_maps import EntropicSimplex, Euclidean, EuclideanSimplex, MirrorMap
-from traces.forecast_online import series_scale
+from traces.forecast_online import check_issue_row, series_scale
 from traces.forecasters import Forecaster
 
 MIRROR_MAPS: dict[str, MirrorMap] = {
@@ -228,12 +228,9 @@ class OnlineCorrector(Forecaster):
         offset = row - len(history)  # history[i] is row offset + i
         if self._next_row is None:
             self._begin(history, row)
-        elif row < self._next_row - 1:
-            raise ValueError(f"online corrector '{self.name}' was at row {self._next_row - 1}; "
-                             f"it cannot issue for the earlier row {row}")
-        elif offset > max(0, self._next_row - self.lookback_h):
-            raise ValueError(f"online corrector '{self.name}' must catch up from row "
-                             f"{self._next_row} but history starts at row {offset}")
+        else:
+            check_issue_row(f"online corrector '{self.name}'", self._next_row, self.lookback_h,
+                            row, offset)
         for s in range(self._next_row, row + 1):
             self._advance(history, s, offset)
         self._next_row = max(self._next_row, row + 1)

@@ -30,6 +30,17 @@ def series_scale(history: np.ndarray) -> np.ndarray:
     return np.where(scale > 1e-9 * (1.0 + level), scale, np.maximum(level, 1.0))
 
 
+def check_issue_row(what: str, next_row: int, lookback_h: int, row: int, offset: int) -> None:
+    """Raise unless an online forecaster next at ``next_row`` can issue for ``row`` from a
+    history starting at row ``offset`` (no going back; enough history to catch up)."""
+    if row < next_row - 1:
+        raise ValueError(f"{what} was at row {next_row - 1}; it cannot issue for the earlier "
+                         f"row {row}")
+    if offset > max(0, next_row - lookback_h):
+        raise ValueError(f"{what} must catch up from row {next_row} but history starts at row "
+                         f"{offset}")
+
+
 class DelayedFeedbackForecaster(Forecaster):
     """Issues for rows s, s+1, ... in order, learning from each revealed row (module docstring).
 
@@ -69,12 +80,9 @@ class DelayedFeedbackForecaster(Forecaster):
         offset = row - len(history)  # history[i] is row offset + i
         if self._next_row is None:
             self._begin(history, row)
-        elif row < self._next_row - 1:
-            raise ValueError(f"online forecaster '{self.name}' was at row {self._next_row - 1}; "
-                             f"it cannot issue for the earlier row {row}")
-        elif offset > max(0, self._next_row - self.lookback_h):
-            raise ValueError(f"online forecaster '{self.name}' must catch up from row "
-                             f"{self._next_row} but history starts at row {offset}")
+        else:
+            check_issue_row(f"online forecaster '{self.name}'", self._next_row, self.lookback_h,
+                            row, offset)
         for s in range(self._next_row, row + 1):
             if s - 1 >= self._first_row:
                 self._reveal(s - 1, history[s - 1 - offset].reshape(-1))
