@@ -126,15 +126,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=Path("results/projection-experiment"))
     parser.add_argument("--real", action="store_true")
+    parser.add_argument("--relaxations", default=",".join(map(str, RELAXATIONS)))
+    parser.add_argument("--fractions", default=",".join(map(str, FRACTIONS)))
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=2000)
     args = parser.parse_args(argv)
+    lams = [float(v) for v in args.relaxations.split(",")]
+    mus = [float(v) for v in args.fractions.split(",")]
     args.out.mkdir(parents=True, exist_ok=True)
-    curves = pd.concat([synthetic_feasibility(g) for g in ("euclidean", "entropic")])
+    curves = pd.concat([synthetic_feasibility(g, steps=args.steps, runs=args.runs,
+                                              relaxations=lams, fractions=mus)
+                        for g in ("euclidean", "entropic")])
     curves.to_csv(args.out / "synthetic_curves.csv", index=False)
-    print(summarize(curves).to_string(index=False))
+    print(summarize(curves, at=(200, args.steps)).to_string(index=False), flush=True)
     if args.real:
         from analysis.forecast_tables import real_eval_traces
 
-        table = real_corrector(real_eval_traces())
+        table = real_corrector(real_eval_traces(), relaxations=lams, fractions=mus)
         table.to_csv(args.out / "real_corrector.csv", index=False)
         print(table.to_string(index=False))
 
