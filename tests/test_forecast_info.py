@@ -98,3 +98,29 @@ def test_quantiles_see_published_prices_and_nothing_later(tiny) -> None:
                                   clean.quantile("buy_price", t, 24, 0.9))
     with pytest.raises(ValueError, match="not tracked"):
         provider.quantile("carbon", t, 24, 0.25)
+
+
+def test_policies_see_published_prices_and_quantiles_through_the_observation(tiny) -> None:
+    from gridshift.api import simulate
+    from policies.base import Decision
+
+    seen = {}
+
+    class Peek:
+        name = "peek"
+
+        def reset(self, system, hours_total: int) -> None:
+            pass
+
+        def decide(self, obs) -> Decision:
+            if obs.t == 3:
+                seen["price"] = obs.forecast("buy_price", 24)
+                seen["lo"] = obs.forecast_quantile("buy_price", 0.1, 24)
+                seen["hi"] = obs.forecast_quantile("buy_price", 0.9, 24)
+            return Decision()
+
+    sc = tiny.with_updates({"sites": [{**s.model_dump(), "zone": "DE-LU"} for s in tiny.sites]})
+    simulate(sc, Peek(), check=False)
+    assert (seen["lo"] <= seen["hi"]).all()
+    same = np.isclose(seen["lo"], seen["hi"]).all(axis=1)
+    assert same[0] and not same.all()  # published hours exact, later hours uncertain
