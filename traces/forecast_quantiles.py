@@ -5,8 +5,10 @@
 units of the series' scale sigma; the tau-quantile forecast is ``y_hat[l, m] + sigma_m
 q[tau, l, m]`` (sorted across levels so the quantiles never cross). When a target is revealed
 (delayed feedback, as in :mod:`traces.forecast_online`), each offset takes one stochastic
-Bregman step (:func:`optimizers.bregman.relaxed_step`, Euclidean geometry) on the pinball loss
-``rho_tau(y - y_hat - sigma q)`` whose subgradient in q is ``1{y < y_hat + sigma q} - tau``.
+Bregman step (:func:`optimizers.bregman.relaxed_step`, Euclidean geometry) on the pinball
+loss ``rho_tau(y - y_hat - sigma q)`` whose subgradient in q is ``1{y < y_hat + sigma q} -
+tau``; then the offsets are sorted across levels, so level k's gradient always acts on the
+k-th quantile.
 With a constant step this is online conformal calibration of the point forecast's residuals:
 the long-run share of truths below each quantile tracks tau.
 """
@@ -90,4 +92,5 @@ class QuantileForecaster(DelayedFeedbackForecaster):
         grad = (truth < served).astype(float) - self.levels[:, None, None]
         for observer in self.observers:
             observer(self.revealed_row, leads, issued, served, truth)
-        self._q[:, leads] = relaxed_step(_EUCLIDEAN, self._q[:, leads], grad * self.step, 1.0)
+        step = relaxed_step(_EUCLIDEAN, self._q[:, leads], grad * self.step, 1.0)
+        self._q[:, leads] = np.sort(step, axis=0)  # rearranged: level k stays the k-th offset
