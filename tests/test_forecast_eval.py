@@ -185,3 +185,23 @@ def test_forecast_eval_command_writes_tables_and_figures(tmp_path) -> None:
                                       "temperature", "demand"}
     bad = CliRunner().invoke(app, ["forecast-eval", "--seeds", "a,b", "--no-real"])
     assert bad.exit_code != 0
+
+
+def test_evaluate_traces_scores_prices_beyond_publication_and_quantiles(tiny) -> None:
+    traces = generate(tiny.with_updates({"hours": 96, "traces.history_hours": 48}))
+    settings = ForecastSettings()
+    ev = evaluate_traces(traces, ["carbon", "buy_price"], settings, "tiny",
+                         kinds=["bregman-entropy"], zones=["DE-LU", "SG"])
+    n = ev.sums[ev.sums["method"] == "bregman-entropy"].groupby(["signal", "series"])["n"].sum()
+    assert n[("buy_price", "b")] == n[("carbon", "b")]  # SG: a real-time price, all scored
+    assert 0 < n[("buy_price", "a")] < n[("carbon", "a")]  # DE-LU: only beyond publication
+    off = evaluate_traces(traces, ["buy_price"], ForecastSettings(prices_known_day_ahead=False),
+                          "tiny", kinds=["bregman-entropy"], zones=["DE-LU", "SG"])
+    n_off = off.sums[off.sums["method"] == "bregman-entropy"].groupby("series")["n"].sum()
+    assert n_off["a"] == n[("carbon", "a")]
+    q = ev.quantiles.set_index(["signal", "series"])
+    assert ((q["coverage_learned"] >= 0) & (q["coverage_learned"] <= 1)).all()
+    assert (q["pinball_learned"] > 0).all()
+    np.testing.assert_allclose(q["crps_learned"], 2 * q["pinball_learned"])
+    carbon = ev.row_loss[ev.row_loss["signal"] == "carbon"]
+    assert {"persistence", "bregman-entropy"} <= set(carbon["method"])
