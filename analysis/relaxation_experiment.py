@@ -33,13 +33,11 @@ import seaborn as sns
 
 from optimizers.bregman import (
     ConstantStep,
-    EntropicSimplex,
-    EuclideanSimplex,
     InverseSqrtStep,
-    MirrorMap,
     StepSchedule,
     stochastic_bregman_iteration,
 )
+from optimizers.mirror_maps import EntropicSimplex, EuclideanSimplex, MirrorMap
 
 RELAXATIONS: tuple[float, ...] = (0.5, 1.0, 1.5, 1.9, 2.5, 3.0, 4.0)
 GEOMETRIES: dict[str, MirrorMap] = {"euclidean": EuclideanSimplex(), "entropic": EntropicSimplex()}

@@ -81,6 +81,9 @@ class ForecastSource(Protocol):
     def forecast(self, signal: str, t: int, horizon: int) -> np.ndarray:
         """Forecast of ``signal`` for run hours t..t+horizon-1 from history before t."""
 
+    def quantile(self, signal: str, t: int, horizon: int, level: float) -> np.ndarray:
+        """The ``level`` quantile (0..1) of ``signal`` for run hours t..t+horizon-1."""
+
     def job_arrivals(self, t: int, horizon: int) -> JobArrivalForecast:
         """Expected training-job releases in run hours t+1..t+horizon-1 (jobs up to t only)."""
 
@@ -106,6 +109,8 @@ class Observation:
     _expected_jobs: Callable[[int], tuple[PendingJob, ...]] = field(repr=False,
                                                                      default=lambda h: ())
     _job_arrivals: Callable[[int], JobArrivalForecast] | None = field(repr=False, default=None)
+    _forecast_quantile: Callable[[str, float, int], np.ndarray] | None = field(repr=False,
+                                                                               default=None)
 
     @property
     def gpus_free(self) -> np.ndarray:
@@ -124,6 +129,13 @@ class Observation:
     def forecast(self, signal: str, horizon: int = 1) -> np.ndarray:
         """Forecast of ``signal`` for hours t..t+horizon-1 (cut at the end of the traces)."""
         return self._forecast(signal, horizon)
+
+    def forecast_quantile(self, signal: str, level: float, horizon: int = 1) -> np.ndarray:
+        """Quantile ``level`` (0.1, 0.2, ..., 0.9) of ``signal`` for hours t..t+horizon-1;
+        published day-ahead prices are exact (docs/forecasting.md, "Quantiles")."""
+        if self._forecast_quantile is None:
+            raise RuntimeError("this observation carries no quantile forecasts")
+        return self._forecast_quantile(signal, level, horizon)
 
     def expected_jobs(self, horizon: int) -> tuple[PendingJob, ...]:
         """Jobs expected to be released in hours t+1..t+horizon-1.

@@ -181,6 +181,7 @@ class Simulation(SteppedClock):
             _forecast=lambda sig, h: forecasts.forecast(sig, t, h),
             _expected_jobs=self._future_jobs if self.foresee_jobs else lambda h: (),
             _job_arrivals=lambda h: forecasts.job_arrivals(t, h),
+            _forecast_quantile=lambda sig, q, h: forecasts.quantile(sig, t, h, q),
         )
 
     def _future_jobs(self, horizon: int) -> tuple[PendingJob, ...]:

@@ -231,8 +231,11 @@ class ForecastConfig(_Model):
     (RMS day-on-day change). ``warmup_h``: hours of history the corrector may learn on before
     the run. ``record_every_h``: weight snapshots for the run folder. ``noise*``: the
     noisy-perfect forecaster's AR(1) error over lead time (sigma relative, or in units of the
-    series' std for "additive"; phi the AR coefficient).
+    series' std for "additive"; phi the AR coefficient). ``prices_known_day_ahead``: serve
+    published day-ahead prices as known values (traces/forecast_info.py).
     """
+
+    prices_known_day_ahead: StrictBool = True
 
     method: str = "seasonal-naive-24"
     per_signal: dict[str, str] = {}

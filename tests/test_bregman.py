@@ -9,23 +9,27 @@ import numpy as np
 import pytest
 
 from optimizers.bregman import (
-    BregmanLearner,
     ConstantStep,
+    InverseSqrtStep,
+    mirror_step,
+    relaxed_step,
+    stochastic_bregman_iteration,
+)
+from optimizers.mirror_maps import (
     EntropicSimplex,
     Euclidean,
-    EuclideanBox,
     EuclideanSimplex,
-    FermiDiracBox,
-    InverseSqrtStep,
     MirrorMap,
+    project_simplex,
+)
+from tests.bregman_extras import (
+    BregmanLearner,
+    EuclideanBox,
+    FermiDiracBox,
     PNorm,
     RobbinsMonroStep,
     mirror_map_from_dict,
-    mirror_step,
-    project_simplex,
-    relaxed_step,
     schedule_from_dict,
-    stochastic_bregman_iteration,
 )
 
 ALL_MAPS: list[MirrorMap] = [

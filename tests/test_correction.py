@@ -14,12 +14,12 @@ from analysis.results import read_run
 from gridshift.api import run
 from traces.correction import (
     CorrectionSettings,
-    ErrorAccumulator,
     OnlineCorrector,
     ScoreEvent,
     lead_buckets,
 )
 from traces.forecast import ForecastSettings, make_forecaster
+from traces.forecast_scoring import ErrorAccumulator
 from traces.forecasters import Forecaster, PerfectForecaster, PersistenceForecaster
 
 KINDS = ("bregman-entropy", "bregman-euclidean")

@@ -11,17 +11,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from analysis.forecast_eval import (
+from analysis.forecast_decision import decision_value, gap_summary
+from analysis.forecast_eval import diebold_mariano, evaluate_traces
+from analysis.forecast_regret import RegretTracker, best_fixed_weights, huber
+from analysis.forecast_tables import (
+    BEST_PER_LEAD,
     BEST_SINGLE,
     DAY_AHEAD,
-    RegretTracker,
-    best_fixed_weights,
-    decision_value,
     error_table,
-    evaluate_traces,
-    gap_summary,
-    huber,
     summary_table,
+    with_best_per_lead,
 )
 from gridshift.cli import app
 from traces.correction import ScoreEvent
@@ -126,6 +125,23 @@ def test_error_table_and_summary_known_answers() -> None:
     assert no_mape["mape"].isna().all()
 
 
+def test_best_base_per_lead_is_chosen_per_lead_in_hindsight() -> None:
+    rows = [("persistence", 1, 1.0, 10.0), ("persistence", 20, 9.0, 10.0),
+            ("seasonal-naive-24", 1, 4.0, 10.0), ("seasonal-naive-24", 20, 4.0, 10.0),
+            ("bregman-entropy", 1, 0.5, 10.0), ("bregman-entropy", 20, 0.5, 10.0)]
+    table = error_table(with_best_per_lead(_sums(rows)), {}).set_index(["bucket", "method"])
+    assert table.loc[(DAY_AHEAD, BEST_PER_LEAD), "mae"] == pytest.approx(2.5)  # (1 + 4) / 2
+    assert table.loc[(DAY_AHEAD, BEST_SINGLE), "mae"] == 4.0  # correctors are never picked
+
+
+def test_diebold_mariano_detects_a_real_difference_and_not_noise() -> None:
+    rng = np.random.default_rng(0)
+    noise = rng.normal(size=2000)
+    assert diebold_mariano(noise + 0.5, noise)[1] < 1e-6
+    stat, p = diebold_mariano(rng.normal(size=2000), rng.normal(size=2000))
+    assert p > 0.01 and abs(stat) < 3
+
+
 def test_evaluate_traces_scores_bases_once_and_each_correction(tiny) -> None:
     traces = generate(tiny.with_updates({"hours": 72, "traces.history_hours": 48}))
     ev = evaluate_traces(traces, ["carbon", "demand"], ForecastSettings(), "tiny",
@@ -169,3 +185,23 @@ def test_forecast_eval_command_writes_tables_and_figures(tmp_path) -> None:
                                       "temperature", "demand"}
     bad = CliRunner().invoke(app, ["forecast-eval", "--seeds", "a,b", "--no-real"])
     assert bad.exit_code != 0
+
+
+def test_evaluate_traces_scores_prices_beyond_publication_and_quantiles(tiny) -> None:
+    traces = generate(tiny.with_updates({"hours": 96, "traces.history_hours": 48}))
+    settings = ForecastSettings()
+    ev = evaluate_traces(traces, ["carbon", "buy_price"], settings, "tiny",
+                         kinds=["bregman-entropy"], zones=["DE-LU", "SG"])
+    n = ev.sums[ev.sums["method"] == "bregman-entropy"].groupby(["signal", "series"])["n"].sum()
+    assert n[("buy_price", "b")] == n[("carbon", "b")]  # SG: a real-time price, all scored
+    assert 0 < n[("buy_price", "a")] < n[("carbon", "a")]  # DE-LU: only beyond publication
+    off = evaluate_traces(traces, ["buy_price"], ForecastSettings(prices_known_day_ahead=False),
+                          "tiny", kinds=["bregman-entropy"], zones=["DE-LU", "SG"])
+    n_off = off.sums[off.sums["method"] == "bregman-entropy"].groupby("series")["n"].sum()
+    assert n_off["a"] == n[("carbon", "a")]
+    q = ev.quantiles.set_index(["signal", "series"])
+    assert ((q["coverage_learned"] >= 0) & (q["coverage_learned"] <= 1)).all()
+    assert (q["pinball_learned"] > 0).all()
+    np.testing.assert_allclose(q["crps_learned"], 2 * q["pinball_learned"])
+    carbon = ev.row_loss[ev.row_loss["signal"] == "carbon"]
+    assert {"persistence", "bregman-entropy"} <= set(carbon["method"])

@@ -146,9 +146,12 @@ def _observations_clean_and_poisoned(scenario, t: int) -> tuple[np.ndarray, np.n
 
 @pytest.mark.parametrize("method", ["seasonal-naive-24", "persistence"])
 def test_env_cannot_see_the_future(tiny, method: str) -> None:
+    # Published day-ahead prices are known ahead by design (traces/forecast_info.py); with
+    # that information set off, nothing at or after hour t may reach the observation.
     t = 10
     clean, dirty = _observations_clean_and_poisoned(
-        tiny.with_updates({"forecast.method": method}), t)
+        tiny.with_updates({"forecast.method": method,
+                           "forecast.prices_known_day_ahead": False}), t)
     assert len(clean) == t + 1
     np.testing.assert_array_equal(clean, dirty)
 

@@ -32,22 +32,14 @@ neither update (both simplex projections ignore shifts along the all-ones vector
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from optimizers.bregman import (
-    ConstantStep,
-    EntropicSimplex,
-    Euclidean,
-    EuclideanSimplex,
-    MirrorMap,
-    StepSchedule,
-    as_schedule,
-    relaxed_step,
-)
+from optimizers.bregman import ConstantStep, StepSchedule, as_schedule, relaxed_step
+from optimizers.mirror_maps import EntropicSimplex, Euclidean, EuclideanSimplex, MirrorMap
+from traces.forecast_online import check_issue_row, series_scale
 from traces.forecasters import Forecaster
 
 MIRROR_MAPS: dict[str, MirrorMap] = {
@@ -236,12 +228,9 @@ class OnlineCorrector(Forecaster):
         offset = row - len(history)  # history[i] is row offset + i
         if self._next_row is None:
             self._begin(history, row)
-        elif row < self._next_row - 1:
-            raise ValueError(f"online corrector '{self.name}' was at row {self._next_row - 1}; "
-                             f"it cannot issue for the earlier row {row}")
-        elif offset > max(0, self._next_row - self.lookback_h):
-            raise ValueError(f"online corrector '{self.name}' must catch up from row "
-                             f"{self._next_row} but history starts at row {offset}")
+        else:
+            check_issue_row(f"online corrector '{self.name}'", self._next_row, self.lookback_h,
+                            row, offset)
         for s in range(self._next_row, row + 1):
             self._advance(history, s, offset)
         self._next_row = max(self._next_row, row + 1)
@@ -259,7 +248,7 @@ class OnlineCorrector(Forecaster):
                              f"the run start; give the traces history_hours >= 1")
         flat = history.reshape(len(history), -1)
         m, e, h = flat.shape[1], len(self.bases), self.horizon_h
-        self._scale = _series_scale(flat[-_SCALE_WINDOW_H:])
+        self._scale = series_scale(flat[-_SCALE_WINDOW_H:])
         self._w = np.full((len(self.bucket_labels), m, e), 1.0 / e)
         self._beta = np.zeros((len(self.bucket_labels), m))
         self._n = np.zeros(len(self.bucket_labels), dtype=int)
@@ -365,82 +354,3 @@ def _schedule_values(schedule: StepSchedule, n: np.ndarray) -> np.ndarray:
     if isinstance(schedule, ConstantStep):
         return np.full(len(n), schedule.c)
     return np.array([schedule(int(k)) for k in n])
-
-
-def _series_scale(history: np.ndarray) -> np.ndarray:
-    """Typical forecast error of each column of history [n, M]: the RMS of its day-on-day
-    change (the seasonal-naive-24 error) given two days, else its std; ``max(|mean|, 1)``
-    where that is zero."""
-    if len(history) >= 48:
-        change = history[24:] - history[:-24]
-        scale = np.sqrt(np.mean(change * change, axis=0))
-    else:
-        scale = history.std(axis=0)
-    level = np.abs(history).mean(axis=0)
-    return np.where(scale > 1e-9 * (1.0 + level), scale, np.maximum(level, 1.0))
-
-
-# ---- scoring -----------------------------------------------------------------------------------
-ERROR_FIELDS: tuple[str, ...] = (
-    "n", "sum_abs_err", "sum_sq_err", "sum_err", "sum_abs_truth", "sum_ape", "n_ape",
-)
-
-
-@dataclass
-class ErrorAccumulator:
-    """Running error sums per (method, lead, series) in the signal's units.
-
-    ``add_event`` takes a corrector's :class:`ScoreEvent` (methods = its experts, then itself).
-    """
-
-    methods: tuple[str, ...]
-    horizon_h: int
-    n_series: int
-    sums: np.ndarray = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self.sums = np.zeros((len(ERROR_FIELDS), len(self.methods), self.horizon_h,
-                              self.n_series))
-
-    def add(self, leads: np.ndarray, forecasts: np.ndarray, truth: np.ndarray) -> None:
-        """Score forecasts [L, M, K] (K = methods) at consecutive leads [L] against truth [M]."""
-        err = np.moveaxis(forecasts, -1, 0) - truth  # [K, L, M]
-        abs_err = np.abs(err)
-        abs_truth = np.broadcast_to(np.abs(truth), err.shape)
-        nonzero = abs_truth > 0
-        ape = abs_err / np.where(nonzero, abs_truth, np.inf)
-        parts = (np.ones_like(err), abs_err, err * err, err, abs_truth, ape, nonzero)
-        self.sums[:, :, leads[0] : leads[0] + len(leads)] += np.stack(parts)
-
-    def add_event(self, event: ScoreEvent) -> None:
-        """Score a corrector's event: its base forecasts and its served forecast."""
-        self.add(event.leads, np.concatenate([event.base, event.issued[..., None]], axis=-1),
-                 event.truth)
-
-    def frame(self, series: Sequence[str]) -> pd.DataFrame:
-        """Long table: method, lead_h (hours ahead), series and the sums of ERROR_FIELDS."""
-        k, h, m = self.sums.shape[1:]
-        idx = pd.MultiIndex.from_product(
-            [list(self.methods), np.arange(1, h + 1), list(series)],
-            names=["method", "lead_h", "series"])
-        data = {name: self.sums[i].reshape(-1) for i, name in enumerate(ERROR_FIELDS)}
-        return pd.DataFrame(data, index=idx).reset_index()
-
-
-def error_metrics(sums: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
-    """MAE, RMSE, WAPE, mean error (bias) and MAPE per group of an ErrorAccumulator frame.
-
-    MAE/RMSE/bias in the signal's units; WAPE = sum|e| / sum|y|; MAPE = mean |e|/|y| over
-    nonzero truths (only meaningful where values are far from zero).
-    """
-    g = sums.groupby(list(by), sort=False)[list(ERROR_FIELDS)].sum()
-    n = g["n"].where(g["n"] > 0)
-    out = pd.DataFrame({
-        "n": g["n"].astype(int),
-        "mae": g["sum_abs_err"] / n,
-        "rmse": np.sqrt(g["sum_sq_err"] / n),
-        "wape": g["sum_abs_err"] / g["sum_abs_truth"].where(g["sum_abs_truth"] > 0),
-        "bias": g["sum_err"] / n,
-        "mape": g["sum_ape"] / g["n_ape"].where(g["n_ape"] > 0),
-    })
-    return out.reset_index()

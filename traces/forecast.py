@@ -9,7 +9,7 @@ forecasters that declare ``needs_truth`` are handed the realized series, explici
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,13 +19,11 @@ import pandas as pd
 from simulator.contracts import JobArrivalForecast
 from simulator.errors import ScenarioError
 from simulator.traceset import SIGNALS, TraceSet
-from traces.correction import (
-    MIRROR_MAPS,
-    CorrectionSettings,
-    ErrorAccumulator,
-    OnlineCorrector,
-    error_metrics,
-)
+from traces.correction import MIRROR_MAPS, CorrectionSettings, OnlineCorrector
+from traces.forecast_info import PRICE_SIGNALS, known_through
+from traces.forecast_quantiles import QUANTILE_LEVELS, QuantileForecaster
+from traces.forecast_regression import RidgeARForecaster
+from traces.forecast_scoring import ErrorAccumulator, error_metrics
 from traces.forecasters import (
     Forecaster,
     MovingAverageForecaster,
@@ -53,6 +51,9 @@ __all__ = [
     "NoisyPerfectForecaster",
     "PerfectForecaster",
     "PersistenceForecaster",
+    "QUANTILE_LEVELS",
+    "QuantileForecaster",
+    "RidgeARForecaster",
     "SeasonalMeanForecaster",
     "SeasonalNaiveForecaster",
     "make_forecaster",
@@ -68,11 +69,15 @@ CORRECTIONS: tuple[str, ...] = tuple(MIRROR_MAPS)
 @dataclass(frozen=True)
 class ForecastSettings:
     """Parameters shared by the forecasters of one run: the corrector's learning horizon (h),
-    the noisy-perfect error model and the corrector's settings."""
+    the noisy-perfect error model, the corrector's settings and the information set: with
+    ``prices_known_day_ahead`` the published day-ahead prices of the sites' ``zones`` (None:
+    the traces' ``notes["zones"]``) are served as known values (:mod:`traces.forecast_info`)."""
 
     horizon_h: int = 24
     noise: NoiseModel = field(default_factory=NoiseModel)
     correction: CorrectionSettings = field(default_factory=CorrectionSettings)
+    prices_known_day_ahead: bool = True
+    zones: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,7 @@ FORECASTERS: dict[str, ForecasterFactory] = {
     "seasonal-mean-24x7": lambda truth, ctx: SeasonalMeanForecaster(24, 7),
     "moving-average-24": lambda truth, ctx: MovingAverageForecaster(24),
     "moving-average-168": lambda truth, ctx: MovingAverageForecaster(168),
+    "ridge-ar": lambda truth, ctx: RidgeARForecaster(ctx.settings.horizon_h),
     **{kind: _corrector(kind) for kind in CORRECTIONS},
 }
 
@@ -142,6 +148,7 @@ class ForecastProvider:
             raise ValueError(f"forecast for unknown signals {sorted(unknown)} "
                              f"(known: {', '.join(SIGNALS)})")
         self._traces = traces
+        self._seed = seed
         self._settings = settings or ForecastSettings()
         self._forecasters = {
             sig: make_forecaster(methods.get(sig, methods.get("*", "seasonal-naive-24")),
@@ -155,6 +162,8 @@ class ForecastProvider:
                                        forecaster.horizon_h, len(self.series(sig)))
                 forecaster.observers.append(acc.add_event)
                 self._errors[sig] = acc
+        self._known = _known_rows(traces, self._settings)
+        self._quantiles: dict[str, QuantileForecaster] = {}
         self._jobs = JobArrivalForecaster()
         self._cache: dict[tuple[str, int, int], np.ndarray] = {}
         self._history: dict[str, np.ndarray] = {}
@@ -188,9 +197,50 @@ class ForecastProvider:
             history = self._traces.signal(signal)[max(0, row - forecaster.history_h):row].copy()
             history.setflags(write=False)
             self._history[signal] = history
-        out = forecaster.issue(history, row, horizon)
+        out = self._published(signal, row, forecaster.issue(history, row, horizon))
         out.setflags(write=False)
         self._cache[key] = out
+        return out
+
+    def known_through(self, signal: str, t: int) -> np.ndarray:
+        """Last run hour whose value of ``signal`` is known at run hour t, per series: t - 1,
+        or later for published day-ahead prices."""
+        row = self._traces.history_hours + t
+        if signal not in PRICE_SIGNALS:
+            return np.full(len(self.series(signal)), t - 1)
+        return self._known[row] - self._traces.history_hours
+
+    def _published(self, signal: str, row: int, out: np.ndarray) -> np.ndarray:
+        """``out`` with the leads already published (day-ahead prices) set to their values."""
+        if signal not in PRICE_SIGNALS or not len(out):
+            return out
+        last = self._known[row]
+        if (last < row).all():
+            return out
+        out = np.array(out, dtype=float)
+        truth = self._traces.signal(signal)
+        for i, k in enumerate(last):
+            n = min(len(out), k - row + 1)
+            if n > 0:
+                out[:n, i] = truth[row : row + n, i]
+        return out
+
+    def quantile(self, signal: str, t: int, horizon: int, level: float) -> np.ndarray:
+        """Forecast quantile ``level`` (one of :data:`QUANTILE_LEVELS`) of ``signal`` for run
+        hours t..t+horizon-1: the signal's point forecast plus an online-learned offset
+        (:class:`~traces.forecast_quantiles.QuantileForecaster`); published prices are exact."""
+        wrapper = self._quantiles.get(signal)
+        if wrapper is None:
+            inner = make_forecaster(self._forecasters[signal].name, self._traces.signal(signal),
+                                    self._seed, signal=signal, settings=self._settings)
+            wrapper = QuantileForecaster(inner, self._settings.horizon_h)
+            self._quantiles[signal] = wrapper
+        row = self._traces.history_hours + t
+        horizon = max(0, min(horizon, len(self._traces.index) - row))
+        history = self._traces.signal(signal)[max(0, row - wrapper.history_h):row].copy()
+        history.setflags(write=False)
+        out = self._published(signal, row, wrapper.quantile(history, row, horizon, level))
+        out.setflags(write=False)
         return out
 
     def job_arrivals(self, t: int, horizon: int) -> JobArrivalForecast:
@@ -233,6 +283,19 @@ class ForecastProvider:
         }
 
 
+def _known_rows(traces: TraceSet, settings: ForecastSettings) -> np.ndarray:
+    """Last known price row [rows, sites] at each row (see :func:`known_through`)."""
+    zones = settings.zones
+    if zones is None:
+        by_site = traces.notes.get("zones", {})
+        zones = tuple(by_site.get(s) if isinstance(by_site, dict) else None
+                      for s in traces.sites)
+    if len(zones) != len(traces.sites):
+        raise ValueError(f"forecast zones: expected one per site ({len(traces.sites)}), "
+                         f"got {len(zones)}")
+    return known_through(traces.index, zones, settings.prices_known_day_ahead)
+
+
 def _cell_table(corr: OnlineCorrector, signal: str, series: tuple[str, ...], w: np.ndarray,
                 bias: np.ndarray, hours: np.ndarray | None = None) -> pd.DataFrame:
     """Long-by-cell table of weights [T, B, M, E] and bias [T, B, M] (one row per T, B, M)."""
@@ -266,8 +329,9 @@ def methods_from_config(method: str, per_signal: dict[str, str],
     return {sig: per_signal.get(sig, default) for sig in SIGNALS}
 
 
-def settings_from_config(config: ForecastConfig) -> ForecastSettings:
-    """ForecastSettings from a scenario's ``forecast`` table."""
+def settings_from_config(config: ForecastConfig,
+                         zones: Sequence[str] | None = None) -> ForecastSettings:
+    """ForecastSettings from a scenario's ``forecast`` table and its sites' ``zones``."""
     correction = CorrectionSettings(
         base=tuple(config.base),
         step=config.step,
@@ -280,7 +344,9 @@ def settings_from_config(config: ForecastConfig) -> ForecastSettings:
         record_every_h=config.record_every_h,
     )
     noise = NoiseModel(config.noise, config.noise_sigma, config.noise_phi)
-    return ForecastSettings(horizon_h=config.horizon_h, noise=noise, correction=correction)
+    return ForecastSettings(horizon_h=config.horizon_h, noise=noise, correction=correction,
+                            prices_known_day_ahead=config.prices_known_day_ahead,
+                            zones=None if zones is None else tuple(zones))
 
 
 def scenario_forecasts(scenario: Scenario, traces: TraceSet,
@@ -290,7 +356,7 @@ def scenario_forecasts(scenario: Scenario, traces: TraceSet,
     try:
         methods = {"*": "perfect"} if foresight else methods_from_config(
             scenario.forecast.method, scenario.forecast.per_signal, scenario.forecast.correction)
-        return ForecastProvider(traces, methods, seed=scenario.seed,
-                                settings=settings_from_config(scenario.forecast)), methods
+        settings = settings_from_config(scenario.forecast, [s.zone for s in scenario.sites])
+        return ForecastProvider(traces, methods, seed=scenario.seed, settings=settings), methods
     except ValueError as err:
         raise ScenarioError(f"scenario '{scenario.name}': forecast: {err}") from None

@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         decision: Annotated[bool, typer.Option(
             "--decision/--no-decision", help="run the decision-value experiment")] = True,
         scenario: Annotated[str, typer.Option(
-            help="scenario of the decision-value experiment")] = "default",
+            help="comma-separated scenarios of the decision-value experiment")] = "default",
         seeds: Annotated[str, typer.Option(
             help="comma-separated seeds of the decision-value experiment")] = "1,2,3",
         raw: Annotated[str, typer.Option(
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         ``--relaxation`` and ``--huber-delta`` change the correctors of the error and regret
         measurement only; the decision-value runs use the scenario's forecast table.
         """
-        from analysis.forecast_eval import run_forecast_eval
+        from analysis.forecast_run import run_forecast_eval
 
         try:
             seed_list = [int(s) for s in seeds.split(",") if s.strip()]
@@ -73,7 +73,9 @@ def register(app: typer.Typer) -> None:
         check_output_dir(out, "--out")
         run_forecast_eval(out, data_dir=data_dir, real=real, synthetic_hours=synthetic_hours,
                           settings=settings, policy=policy if decision else None,
-                          seeds=seed_list, scenario=scenario, raw=raw, echo=typer.echo)
+                          seeds=seed_list,
+                          scenarios=[s for s in scenario.split(",") if s.strip()],
+                          raw=raw, echo=typer.echo)
         from analysis.collection import write_manifest
 
         write_manifest(out, "forecast-eval", "forecast evaluation", scenario=scenario)
