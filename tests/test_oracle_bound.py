@@ -31,6 +31,7 @@ def test_lp_bound_dominates_exact_oracle_and_policies(seed: int) -> None:
                      policy_options={**ORACLE, "method": "exact"})
     assert relaxed.kpis["oracle_bound_method"] == "lp-relaxation"
     assert exact.kpis["oracle_bound_method"] == "milp"
+    assert (relaxed.kpis["oracle_bound_exact"], exact.kpis["oracle_bound_exact"]) == (0, 1)
     bound = relaxed.kpis["oracle_bound_usd"]
     slack = REL * max(1.0, abs(bound))
     assert bound >= exact.kpis["oracle_bound_usd"] - slack
