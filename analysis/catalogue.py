@@ -47,7 +47,7 @@ CATALOGUE: dict[str, Kpi] = {
     "oracle_bound_usd": Kpi("oracle bound", _M, 0, +1),
     "oracle_bound_exact": Kpi("oracle bound from exact MILP (1) or LP relaxation (0)", "",
                               0, 0, relative=False),
-    "regret_usd": Kpi("regret against the oracle's plan", _M, 0, -1),
+    "regret_usd": Kpi("regret against the oracle", _M, 0, -1),
     "regret_bound_usd": Kpi("regret against the oracle bound", _M, 0, -1),
     "requests_arrived": Kpi("requests arrived", "requests", 0, 0),
     "served_share": Kpi("inference served", "share", 3, +1),
