@@ -45,6 +45,8 @@ CATALOGUE: dict[str, Kpi] = {
     "carbon_overshoot_t": Kpi("carbon budget overshoot", _C, 1, -1),
     "carbon_overshoot_cost_usd": Kpi("overshoot cost", _M, 0, -1),
     "oracle_bound_usd": Kpi("oracle bound", _M, 0, +1),
+    "oracle_bound_exact": Kpi("oracle bound from exact MILP (1) or LP relaxation (0)", "",
+                              0, 0, relative=False),
     "regret_usd": Kpi("regret against the oracle", _M, 0, -1),
     "regret_bound_usd": Kpi("regret against the oracle bound", _M, 0, -1),
     "requests_arrived": Kpi("requests arrived", "requests", 0, 0),

@@ -12,7 +12,10 @@ no axes, so it resumes from ``out_dir`` the same way) and returns the tidy summa
   oracle's bound (KPI ``oracle_bound_usd``) - policy benefit (paired by seed) wherever the
   ``oracle`` policy ran at the same point. The bound is what no policy can beat, so
   ``regret_bound_usd`` >= 0 always; ``regret_usd`` can dip below 0 only inside the oracle's
-  MIP gap (1e-4 on the loss) or where the oracle's own plan was clipped.
+  MIP gap (1e-4 on the loss) or where the oracle's own plan was clipped. On runs too long for
+  the exact MILP the oracle's bound is the whole-run LP relaxation and its plan a feasible
+  sub-MIP (KPI ``oracle_bound_exact`` = 0, see :mod:`policies.oracle_bound`): ``regret_usd``
+  is then against a good plan, not the optimum, and ``regret_bound_usd`` is the one to quote.
 
 Units are those of the KPIs (USD, tCO2, MWh, shares 0..1).
 """

@@ -2,8 +2,10 @@
 
 ``total_benefit_usd`` = the ledger's benefit - unserved penalty - carbon budget overshoot
 (tCO2 of the whole run above ``carbon_budget_t``) x ``carbon_budget_penalty_usd_per_t``.
-``oracle_bound_usd`` (oracle runs): the solver's bound on the total benefit any policy can
-realize on the run.
+``oracle_bound_usd`` (oracle runs): a valid bound on the total benefit any policy can realize
+on the run; ``oracle_bound_method`` says how it was obtained (``milp``: the exact MILP's bound;
+``lp-relaxation``: the whole-run LP relaxation, for runs too long for the exact MILP), and
+``oracle_bound_exact`` the same as a number for tables (1 = ``milp``, 0 = ``lp-relaxation``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from simulator.engine import RunResult
 from simulator.physics import carbon_overshoot_t
 
 RUN_BOUND = "run_bound_usd"  # steps column: a whole-run plan's bound on total benefit (USD)
+RUN_BOUND_METHOD = "run_bound_method"  # steps column: how that bound was obtained
 
 KPI_TABLE_ORDER: tuple[str, ...] = (
     "total_benefit_usd",
@@ -96,6 +99,9 @@ def compute_kpis(result: RunResult) -> dict[str, Any]:
         k["mip_gap_max"] = float(steps["mip_gap"].max())
     if RUN_BOUND in steps and steps[RUN_BOUND].notna().any():
         k["oracle_bound_usd"] = float(steps[RUN_BOUND].dropna().iloc[0])
+        if RUN_BOUND_METHOD in steps:
+            k["oracle_bound_method"] = str(steps[RUN_BOUND_METHOD].dropna().iloc[0])
+            k["oracle_bound_exact"] = int(k["oracle_bound_method"] == "milp")
     if "fallback" in steps:
         k["fallbacks"] = int(steps["fallback"].fillna(0).astype(bool).sum())
     return k

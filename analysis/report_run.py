@@ -95,7 +95,8 @@ def comparison_report(folder: Path, figs: Figures, baseline: str | None = None,
         ("folder", str(folder))])])
     summary = Section("Key performance indicators", tables=[
         kpi_rows(kpis, [*KPI_TABLE_ORDER, "regret_usd", "regret_bound_usd",
-                        "oracle_bound_usd", "carbon_overshoot_t", "carbon_overshoot_cost_usd"],
+                        "oracle_bound_usd", "oracle_bound_exact", "carbon_overshoot_t",
+                        "carbon_overshoot_cost_usd"],
                  caption=f"One run per policy on the same traces; {direction_note()}."),
         _changes(kpis, baseline)])
     hourly = Section("Emissions and cost over time")

@@ -15,7 +15,8 @@ from analysis.catalogue import direction_note, format_change, format_value, head
 from analysis.kpis import KPI_TABLE_ORDER
 
 REGRET = "regret_usd"
-MAIN_KPIS: tuple[str, ...] = (*KPI_TABLE_ORDER, REGRET, "regret_bound_usd")
+MAIN_KPIS: tuple[str, ...] = (*KPI_TABLE_ORDER, REGRET, "regret_bound_usd", "oracle_bound_usd",
+                               "oracle_bound_exact")
 _SUMMARY_META = ("policy", "kpi", "n", "n_failed", "mean", "std", "ci_low", "ci_high",
                  "baseline", "delta", "delta_ci_low", "delta_ci_high", "delta_pct", "point")
 

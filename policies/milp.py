@@ -36,6 +36,12 @@ from optimizers.milp.sets import Switches
 from optimizers.milp.solve import SolverOptions
 from policies.fifo import fifo_starts, nearest_site_routing
 from policies.greedy import GreedyPolicy
+from policies.oracle_bound import (
+    bound_method,
+    check_method,
+    oracle_method,
+    solver_options_for,
+)
 from simulator.contracts import Decision, Observation
 from simulator.system import SystemModel
 
@@ -193,22 +199,34 @@ class MilpPolicy:
 
 class OraclePolicy(MilpPolicy):
     """Perfect foresight: one joint MILP over the whole run with the realized traces and every
-    job (released or not), solved at hour 0 to ``mip_gap`` (1e-4 relative on the loss); each
-    hour executes that plan. Hour 0's diagnostics carry ``run_bound_usd``, the solver's bound
-    on the total benefit any policy can realize on the run (KPI ``oracle_bound_usd``)."""
+    job (released or not), solved at hour 0; each hour executes that plan. Hour 0's
+    diagnostics carry ``run_bound_usd``, a valid bound on the total benefit any policy can
+    realize on the run (KPI ``oracle_bound_usd``), and ``run_bound_method``, how it was
+    obtained (see :mod:`policies.oracle_bound`).
+
+    ``method``: ``"exact"`` (MILP to ``mip_gap``, 1e-4 relative on the loss; the bound is the
+    MIP's), ``"relaxed"`` (LP-relaxation bound beside a neighbourhood sub-MIP plan, for runs
+    too long for the exact MILP) or ``"auto"`` (exact when the run is small, see
+    :func:`~policies.oracle_bound.oracle_method`).
+    """
 
     perfect_foresight = True
 
     def __init__(self, name: str = "oracle", time_limit_s: float = 600.0,
                  mip_gap: float = ORACLE_MIP_GAP, demand_margin: float | str = 0.0,
-                 **options: Any) -> None:
+                 method: str = "auto", **options: Any) -> None:
         super().__init__(name=name, time_limit_s=time_limit_s, mip_gap=mip_gap,
                          demand_margin=demand_margin, **options)
+        self.method = check_method(method)
+        self._exact_options = self.solver_options
+        self.method_used = method
         self._solved: tuple[HorizonData, Plan] | None = None
 
     def reset(self, system: SystemModel, hours_total: int) -> None:
         super().reset(system, hours_total)
         self._solved = None
+        self.method_used = oracle_method(self.method, system, hours_total)
+        self.solver_options = solver_options_for(self.method_used, self._exact_options)
 
     def _horizon(self) -> int:
         return self._hours_total
@@ -231,7 +249,8 @@ class OraclePolicy(MilpPolicy):
         if obs.t > 0:
             decision.diagnostics = {"fallback": 0}
             return decision
-        decision.diagnostics = {**decision.diagnostics, "run_bound_usd": plan.bound_usd}
+        decision.diagnostics = {**decision.diagnostics, "run_bound_usd": plan.bound_usd,
+                                "run_bound_method": bound_method(self.method_used)}
         if self.record_plans:
             self.plans.append(PlanRecord(data, plan))
         return decision

@@ -86,7 +86,8 @@ def _from_spec(spec: str) -> PolicyFactory:
 
 def policy_factory(name: str) -> PolicyFactory:
     """The factory behind a policy name, spec or entry point; PolicyError when unknown."""
-    _load_optional()
+    if name not in _REGISTRY:  # the MILP family is imported (Pyomo) only when needed
+        _load_optional()
     if name in _REGISTRY:
         return _REGISTRY[name]
     if name.startswith(LEARNED_PREFIX):

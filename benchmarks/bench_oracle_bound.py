@@ -1,0 +1,42 @@
+"""Benchmark: the oracle's bound and feasible plan on a long run (issue 10, item 4).
+
+Target: a year at 5 sites (``default`` with hours=8760) -> an oracle bound and a feasible plan
+in < 10 minutes on the 2-core machine. Prints the method chosen, build/solve seconds, the
+bound, the plan's planned and realized benefit and their gap to the bound, and the whole-run
+wall time. Run: ``.venv/bin/python benchmarks/bench_oracle_bound.py [--hours 8760]
+[--method auto|exact|relaxed]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from gridshift.api import simulate
+from simulator.scenario import load_scenario
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scenario", default="default")
+    parser.add_argument("--hours", type=int, default=8760)
+    parser.add_argument("--method", default="auto")
+    args = parser.parse_args()
+    scenario = load_scenario(args.scenario).with_updates({"hours": args.hours})
+    tic = time.perf_counter()
+    run = simulate(scenario, "oracle", policy_options={"method": args.method}, check=True)
+    wall = time.perf_counter() - tic
+    hour0 = run.result.steps.iloc[0]
+    bound, benefit = run.kpis["oracle_bound_usd"], run.kpis["total_benefit_usd"]
+    print(f"{args.scenario} {len(scenario.sites)} sites x {args.hours} h, oracle "
+          f"method={args.method} -> bound by {run.kpis['oracle_bound_method']}, "
+          f"phase {hour0['phase']}, status {hour0['status']}")
+    print(f"build {hour0['build_s']:.1f} s, solve {hour0['solve_s']:.1f} s, whole run "
+          f"{wall:.1f} s; start binaries {int(hour0['n_integer'])}")
+    print(f"bound {bound:,.0f} USD, planned {hour0['objective']:,.0f} USD, realized "
+          f"{benefit:,.0f} USD, realized gap to bound {(bound - benefit) / abs(bound):.4%}"
+          f"{'' if benefit <= bound * (1 + 1e-6) else '  VIOLATION'}")
+
+
+if __name__ == "__main__":
+    main()
