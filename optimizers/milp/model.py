@@ -262,23 +262,26 @@ class JointModel:
 
     def _solve(self, t0: int) -> SolveStats:
         """LP relaxation, neighbourhood sub-MIP, full MIP only when the LP bound cannot prove
-        the gap (see :mod:`optimizers.milp.solve`)."""
-        solver, gap = self.solver, self.solver.options.mip_gap
+        the gap (see :mod:`optimizers.milp.solve`). Every branch is taken on solver outcomes
+        and work limits (iterations, nodes), never on the clock."""
+        solver, gap, options = self.solver, self.solver.options.mip_gap, self.solver.options
         tic = time.perf_counter()
         solver.begin(self._gap_scale)
+        phases: list[SolveStats] = []
 
         def done(stats: SolveStats, lp_bound: float, phase: str) -> SolveStats:
             return combine(stats, lp_bound, time.perf_counter() - tic, phase, gap,
-                           self._gap_scale)
+                           self._gap_scale, any(p.wall_clock_limit for p in phases))
 
         integer = np.concatenate([self._y_columns, self._binary_columns()])
-        if not len(integer) or solver.options.neighbourhood_h < 0:
-            return done(solver.solve(lp=not len(integer)), math.inf, "mip" if len(integer)
+        if not len(integer) or options.neighbourhood_h < 0:
+            return done(solver.run(lp=not len(integer)), math.inf, "mip" if len(integer)
                         else "lp")
         with solver.relaxed(integer):
             lp = solver.run(lp=True)
+        phases.append(lp)
         if not lp.has_solution:
-            return done(solver.solve(lp=False), math.inf, "mip")
+            return done(solver.run(lp=False), math.inf, "mip")
         relaxed = solver.values(integer)
         if np.all(np.minimum(relaxed, 1.0 - relaxed) < 1e-6):
             return done(lp, lp.incumbent, "lp")
@@ -286,14 +289,15 @@ class JointModel:
         start = self._start_values(weight, t0)
         with solver.restricted(self._y_columns, self._neighbourhood(weight, t0)):
             solver.warm_start(self._y_columns, start)
-            sub = solver.run(lp=False)
-        if sub.has_solution and (solver.out_of_time() or relative_gap(
-                lp.incumbent, sub.incumbent, self._gap_scale) <= gap):
+            sub = solver.run(lp=False, nodes=options.sub_mip_nodes)
+        phases.append(sub)
+        if sub.has_solution and relative_gap(lp.incumbent, sub.incumbent,
+                                             self._gap_scale) <= gap:
             return done(sub, lp.incumbent, "sub-mip")
         if sub.has_solution:
             start = np.round(solver.values(self._y_columns))
         solver.warm_start(self._y_columns, start)
-        return done(solver.solve(lp=False), lp.incumbent, "mip")
+        return done(solver.run(lp=False), lp.incumbent, "mip")
 
     def _start_values(self, weight: np.ndarray, t0: int) -> np.ndarray:
         """A feasible MIP start, so that a time limit always leaves an incumbent: the previous
