@@ -2,8 +2,9 @@
 
 The Pyomo model is handed to HiGHS once (``attach``); afterwards only what changed is pushed:
 mutable Params (coefficients, right-hand sides, variable bounds) by ``update_parameters``, a
-variable's integrality by ``update_variables``, a rebuilt block by ``remove_block`` /
-``add_block``. Automatic change detection is switched off, so a solve costs no model walk.
+variable's integrality by ``update_variables``. The job block is not a Pyomo block: it is
+written into the same HiGHS instance by :mod:`optimizers.milp.jobs`, after the core's columns
+and rows. Automatic change detection is switched off, so a solve costs no model walk.
 
 The primitives here (``relaxed``, ``restricted``, ``run``, ``warm_start``, ``solve``) serve the
 solve pipeline of :meth:`optimizers.milp.model.JointModel.solve` (docs/milp.md, "Solving"): the
@@ -38,7 +39,10 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.core.base.constraint import ConstraintData
 from pyomo.core.base.var import VarData
+
+from optimizers.milp.updates import AffineUpdates
 
 _KINDS = highspy.HighsVarType
 _NESTED_SUB_MIPS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")  # HiGHS default: on
@@ -96,22 +100,12 @@ def relative_gap(bound: float, incumbent: float, scale: float) -> float:
     return max(bound - incumbent, 0.0) / max(abs(incumbent), scale, 1e-9)
 
 
-class _Highs(Highs):
-    """Pyomo's HiGHS interface, minus an O(columns) map rebuild on every removed constraint:
-    removing a block calls ``_remove_variables`` once per constraint, mostly with nothing to
-    remove."""
-
-    def _remove_variables(self, variables: list[VarData]) -> None:
-        if variables:
-            super()._remove_variables(variables)
-
-
 class PersistentHighs:
     """A Pyomo model kept in sync with one HiGHS instance."""
 
     def __init__(self, options: SolverOptions) -> None:
         self.options = options
-        self._opt = _Highs()
+        self._opt = Highs()
         cfg = self._opt.config
         for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
                      "check_for_new_or_removed_params", "check_for_new_objective",
@@ -123,7 +117,6 @@ class PersistentHighs:
         cfg.threads = options.threads
         cfg.rel_gap = options.mip_gap
         cfg.solver_options = {"random_seed": options.seed, "output_flag": False}
-        self._model: pyo.ConcreteModel | None = None
         self._solution: np.ndarray | None = None
         self._deadline = 0.0
         self.gap_scale = 0.0
@@ -136,23 +129,14 @@ class PersistentHighs:
     # ---- model synchronisation --------------------------------------------------------------
     def attach(self, model: pyo.ConcreteModel) -> None:
         """Hand the whole model to HiGHS (once per run)."""
-        self._model = model
         self._opt.set_instance(model)
         self.highs.setOptionValue("output_flag", False)
-
-    def add_block(self, block: pyo.Block) -> None:
-        """Add a block's variables (in one batch), parameters and constraints."""
-        self._opt.add_variables(list(block.component_data_objects(pyo.Var, descend_into=True)))
-        self._opt.add_block(block)
-
-    def remove_block(self, block: pyo.Block) -> None:
-        """Remove a block's constraints and parameters; variables no constraint uses any more
-        are removed with them."""
-        self._opt.remove_block(block)
+        self.updates = AffineUpdates(model, self._opt)
 
     def update_parameters(self) -> None:
-        """Push every mutable Param value (coefficients, bounds, right-hand sides)."""
-        self._opt.update_parameters()
+        """Push every mutable Param value (coefficients, bounds, right-hand sides, costs) as
+        numpy arithmetic (:class:`~optimizers.milp.updates.AffineUpdates`)."""
+        self.updates.push(self.highs)
 
     def update_variables(self, variables: Sequence[VarData]) -> None:
         """Push changed domains (integrality) of ``variables``."""
@@ -164,6 +148,10 @@ class PersistentHighs:
         var_map = self._opt._pyomo_var_to_solver_var_map
         return np.fromiter((var_map[id(v)] for v in variables), dtype=np.int32,
                            count=len(variables))
+
+    def row(self, constraint: ConstraintData) -> int:
+        """HiGHS row index of a core constraint (core rows never move)."""
+        return int(self._opt._pyomo_con_to_solver_con_map[constraint])
 
     # ---- solving ----------------------------------------------------------------------------
     def begin(self, gap_scale: float) -> None:
