@@ -26,11 +26,12 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+CODE = os.environ.get("BENCH_SCALE_CODE", str(ROOT))  # the checkout whose code runs
+sys.path.insert(0, CODE)  # before the installed package (which may point elsewhere)
 
 
 def scenario_for(case: str, hours: int):
     """``5`` -> default, ``20`` -> the 20-site bench scenario, else a scenario name."""
-    sys.path.insert(0, str(ROOT))
     from benchmarks.bench_greedy_year import twenty_sites
     from gridshift.overrides import resolve_scenario
 
@@ -43,6 +44,9 @@ def scenario_for(case: str, hours: int):
 def measure(case: str, hours: int, policy: str) -> dict[str, float | int | str]:
     """One run; its timing and quality figures."""
     from gridshift.api import simulate
+
+    if not simulate.__code__.co_filename.startswith(CODE):
+        raise RuntimeError(f"measuring {simulate.__code__.co_filename}, not {CODE}")
 
     scenario = scenario_for(case, hours)
     tic = time.perf_counter()
@@ -73,7 +77,7 @@ def measure(case: str, hours: int, policy: str) -> dict[str, float | int | str]:
 
 def baseline(directory: str, case: str, hours: int, policy: str) -> dict:
     """The same measurement with the code of ``directory`` (a subprocess)."""
-    env = {**os.environ, "PYTHONPATH": directory}
+    env = {**os.environ, "PYTHONPATH": directory, "BENCH_SCALE_CODE": directory}
     done = subprocess.run(
         [sys.executable, __file__, "--measure", case, "--hours", str(hours), "--policy", policy],
         cwd=directory, env=env, capture_output=True, text=True, check=True)

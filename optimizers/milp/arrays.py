@@ -56,7 +56,8 @@ class ParamArray:
                                                      for c in zip(*tuples, strict=True))
 
     def set(self, values: np.ndarray | float) -> None:
-        self.updates.values[self.positions] = np.asarray(values, dtype=float)[self.index]
+        if len(self.positions):  # an indexed Param over an empty set has nothing to write
+            self.updates.values[self.positions] = np.asarray(values, dtype=float)[self.index]
 
 
 def gap_scale(arrays: dict[str, np.ndarray]) -> float:
