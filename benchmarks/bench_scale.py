@@ -60,7 +60,8 @@ def measure(case: str, hours: int, policy: str) -> dict[str, float | int | str]:
         "step_mean_ms": float(steps["decide_s"].mean() * 1e3),
     }
     for col in ("build_s", "solve_s", "decide_s"):
-        values = steps[col].dropna().to_numpy() * 1e3 if col in steps else np.zeros(1)
+        values = steps[col].dropna().to_numpy() * 1e3 if col in steps else np.zeros(0)
+        values = values if len(values) else np.full(1, np.nan)  # every step fell back
         out[f"{col}_median_ms"] = float(np.median(values))
         out[f"{col}_p95_ms"] = float(np.percentile(values, 95))
         out[f"{col}_max_ms"] = float(values.max())
