@@ -13,12 +13,14 @@
   at hour 0 (perfect foresight): the upper bound that regret is measured against.
 
 Each epoch a policy executes slot 0 of its plan. A solver failure (any exception, or no solution
-within the time limit) hands that hour to ``greedy`` and sets ``fallback = 1``. Diagnostics per
+within the work limits) hands that hour to ``greedy`` and sets ``fallback = 1``. Diagnostics per
 epoch (the run's ``steps`` table): ``solve_s`` and ``build_s`` (s), ``mip_gap`` (relative gap on
 the loss objective, see docs/milp.md), ``status``, ``phase`` (``lp``, ``sub-mip`` or ``mip``),
 ``objective`` and ``bound`` (planned benefit and its bound, USD), ``nodes`` (branch-and-bound
 nodes), ``n_integer`` and ``n_indicators`` (integer columns; binary exclusivity indicators),
-``overshoot_t`` (planned tCO2 over the horizon's budget share) and ``fallback``.
+``overshoot_t`` (planned tCO2 over the horizon's budget share), ``wall_clock_limit`` (1 when the
+wall-clock safety net stopped a solve: the run is then not reproducible, see docs/milp.md) and
+``fallback``.
 """
 
 from __future__ import annotations
@@ -108,8 +110,10 @@ class MilpPolicy:
     """Rolling-horizon policy on the joint MILP.
 
     ``horizon_h``: slots per solve (h). ``mip_gap``: relative MIP gap on the loss objective.
-    ``time_limit_s``: per solve (s); on expiry the incumbent is used. ``threads``/``seed``:
-    HiGHS threads (fixed per process by its first solve) and random seed. ``terminal``:
+    ``time_limit_s``: wall-clock safety net per solve (s); decisions and limits are
+    deterministic work limits (``SolverOptions``), and a solve this net stops is recorded.
+    ``threads``/``seed``: HiGHS threads (fixed per process by its first solve) and random seed.
+    ``terminal``:
     ``"value"`` or ``"keep"`` (see :class:`~optimizers.milp.model.JointModel`).
     ``neighbourhood_h``: sub-MIP neighbourhood half-width (slots; negative = plain branch and
     bound). ``record_plans``: keep every epoch's data and plan in ``self.plans``.
@@ -123,7 +127,7 @@ class MilpPolicy:
         switches: Switches | None = None,
         horizon_h: int = 24,
         mip_gap: float = 0.01,
-        time_limit_s: float = 20.0,
+        time_limit_s: float = 120.0,
         threads: int = 1,
         seed: int = 0,
         terminal: str = "value",
@@ -193,7 +197,8 @@ class MilpPolicy:
         decision = self._fallback.decide(obs)
         decision.diagnostics = {"fallback": 1, "status": f"fallback: {why}"[:200],
                                 "solve_s": math.nan, "build_s": math.nan,
-                                "mip_gap": math.nan}
+                                "mip_gap": math.nan,
+                                "wall_clock_limit": int("Time limit" in why)}
         return decision
 
 
@@ -291,6 +296,7 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
         "phase": stats.phase,
         "nodes": stats.nodes,
         "overshoot_t": plan.overshoot_t,
+        "wall_clock_limit": int(stats.wall_clock_limit),
         "fallback": 0,
     }
     return Decision(starts=starts, routing=routing, battery_mw=battery, genset_mw=genset,

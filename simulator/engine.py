@@ -330,15 +330,21 @@ class Simulation(SteppedClock):
         jobs = pd.DataFrame(sorted(self.job_rows.values(), key=lambda r: r["job_id"]),
                             columns=list(JOB_RESULT_COLUMNS))
         clips = pd.DataFrame(self.clips, columns=list(CLIP_COLUMNS))
+        steps = pd.DataFrame(self.steps)
+        # A policy that let the clock stop a solve (a wall-clock safety net) may decide
+        # differently under another machine load: the run says so.
+        reproducible = "wall_clock_limit" not in steps or \
+            not steps["wall_clock_limit"].fillna(0).astype(bool).any()
         return RunResult(
             ledger=self.book.site_frame(index, self.system.site_names),
             inference=self.book.inference_frame(index, self.system.region_names,
                                                 self.system.class_names),
             jobs=jobs,
             clips=clips,
-            steps=pd.DataFrame(self.steps),
+            steps=steps,
             system=self.system,
-            meta={"policy": self.policy.name, "hours": self.hours, "wall_s": wall_s},
+            meta={"policy": self.policy.name, "hours": self.hours, "wall_s": wall_s,
+                  "reproducible": bool(reproducible)},
             routing=self.book.routing_frame(index, self.system.region_names,
                                             self.system.site_names),
             extras=self.forecasts.artifacts(),

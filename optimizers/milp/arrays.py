@@ -1,5 +1,5 @@
 """Dense numpy views of Pyomo components: read variable families into [H, S]-shaped arrays
-and write arrays into mutable Params (the persistent model's hourly data path)."""
+and write arrays into mutable Param values (the persistent model's hourly data path)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pyomo.core.base.var import VarData
 
 from optimizers.milp.sets import ModelSets
 from optimizers.milp.solve import PersistentHighs
+from optimizers.milp.updates import AffineUpdates
 
 
 class Group:
@@ -43,17 +44,20 @@ def route_group(x: pyo.Var, sets: ModelSets, shape: tuple[int, ...]) -> Group:
 
 
 class ParamArray:
-    """Writes a [H, S]-shaped array into a Param indexed by (slot, site subset)."""
+    """Writes an array into a mutable Param's values in :class:`AffineUpdates` (an indexed
+    Param's key (a, b, ...) takes ``values[a, b, ...]``; a scalar Param takes ``values``)."""
 
-    def __init__(self, param: pyo.Param) -> None:
+    def __init__(self, param: pyo.Param, updates: AffineUpdates) -> None:
         keys = list(param.keys())
-        self.data = [param[k] for k in keys]
-        self.rows = np.array([k[0] for k in keys], dtype=int)
-        self.cols = np.array([k[1] for k in keys], dtype=int)
+        self.positions = np.array([updates.position(param[k]) for k in keys], dtype=int)
+        self.updates = updates
+        tuples = [k if isinstance(k, tuple) else (k,) for k in keys]
+        self.index = () if keys == [None] else tuple(np.array(c, dtype=int)
+                                                     for c in zip(*tuples, strict=True))
 
-    def set(self, values: np.ndarray) -> None:
-        for item, v in zip(self.data, values[self.rows, self.cols].tolist(), strict=True):
-            item.value = v
+    def set(self, values: np.ndarray | float) -> None:
+        if len(self.positions):  # an indexed Param over an empty set has nothing to write
+            self.updates.values[self.positions] = np.asarray(values, dtype=float)[self.index]
 
 
 def gap_scale(arrays: dict[str, np.ndarray]) -> float:

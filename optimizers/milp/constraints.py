@@ -1,16 +1,16 @@
 """Constraints of the joint MILP (see docs/milp.md for the algebra).
 
 Core rows (built once): demand, GPU use, power balance, battery state of charge, exclusivity
-links, terminal state of charge and the soft carbon budget. Job rows (rebuilt when the set of
-schedulable jobs changes): GPUs of scheduled jobs per site and slot, one start per job,
-training value.
+links, terminal state of charge, the soft carbon budget, and the two rows the job block writes
+into: GPUs of scheduled jobs per site and slot (``training``) and their value (``value``). The
+start binaries and their one-start rows are assembled by :mod:`optimizers.milp.jobs`.
 """
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimizers.milp.data import KREQ, SECONDS_PER_HOUR, JobSpec
+from optimizers.milp.data import KREQ, SECONDS_PER_HOUR
 from optimizers.milp.sets import ModelSets
 from simulator.physics import emissions_t, soc_step
 from simulator.system import SystemModel
@@ -84,6 +84,11 @@ def add_core_constraints(m: pyo.ConcreteModel, sets: ModelSets, system: SystemMo
         float(h[sets.routes[a][1]]) * KREQ / SECONDS_PER_HOUR * m.x[a, t] for a in by_site[s])
         == m.fixed_gpus[t, s])
 
+    # Job block rows (entries added by optimizers.milp.jobs): train[l, s] = GPUs of the jobs
+    # planned to run in slot l at site s; tv = their training value (USD).
+    m.training = pyo.Constraint(m.L, m.S, rule=lambda m, t, s: m.train[t, s] == 0.0)
+    m.value = pyo.Constraint(expr=m.tv == 0.0)
+
     if sets.carbon_budget:
         kg = system.genset_kg_per_mwh
 
@@ -94,23 +99,3 @@ def add_core_constraints(m: pyo.ConcreteModel, sets: ModelSets, system: SystemMo
                        for t in m.L for s in m.S)
 
         m.carbon_budget = pyo.Constraint(expr=emissions() - m.over <= m.budget)
-
-
-def add_job_constraints(b: pyo.Block, m: pyo.ConcreteModel, sets: ModelSets,
-                        jobs: tuple[JobSpec, ...]) -> None:
-    """Rows that depend on the job set: GPUs of scheduled jobs per site and slot (a job runs D_j
-    contiguous slots at one site: u[j, s, t] = sum of its starts in (t - D_j, t]), one start
-    per job, training value."""
-    starts: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for n, s, tau in b.Y:
-        job = jobs[n]
-        for t in range(tau, min(tau + job.duration_h, sets.horizon)):
-            starts.setdefault((t, s), []).append((n, tau))
-    b.training = pyo.Constraint(m.L, m.S, rule=lambda b, t, s: m.train[t, s] == sum(
-        jobs[n].gpus * b.y[n, s, tau] for n, tau in starts.get((t, s), ())))
-    members: dict[int, list[tuple[int, int, int]]] = {}
-    for idx in b.Y:
-        members.setdefault(idx[0], []).append(idx)
-    b.one_start = pyo.Constraint(sorted(members), rule=lambda b, n:
-                                 sum(b.y[i] for i in members[n]) <= 1)
-    b.value = pyo.Constraint(expr=m.tv == sum(b.y_value[i] * b.y[i] for i in b.Y))

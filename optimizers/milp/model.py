@@ -6,10 +6,9 @@
 
 The core (routing, GPU use, power balance, battery, genset, grid, carbon) is built once with
 mutable Params; each ``update`` writes the new horizon data into them. The job block (start
-binaries and the rows that depend on which jobs exist) is rebuilt only when the set of
-schedulable jobs changes; between changes the slot windows and values move with the clock
-through mutable bounds and coefficients. Exclusivity indicators are binary only in slots where
-prices could make the LP relaxation inexact (see docs/milp.md).
+binaries and the one-start rows, :mod:`optimizers.milp.jobs`) is assembled with numpy and
+swapped in HiGHS every hour, with no Pyomo model walk. Exclusivity indicators are binary only in
+slots where prices could make the LP relaxation inexact (see docs/milp.md).
 """
 
 from __future__ import annotations
@@ -22,8 +21,9 @@ import pyomo.environ as pyo
 from pyomo.core.base.var import VarData
 
 from optimizers.milp.arrays import ParamArray, gap_scale, route_group, site_group
-from optimizers.milp.constraints import add_core_constraints, add_job_constraints
+from optimizers.milp.constraints import add_core_constraints
 from optimizers.milp.data import KREQ, HorizonData, JobSpec
+from optimizers.milp.jobs import JobBlock
 from optimizers.milp.objective import (
     add_objective,
     benefit_constant,
@@ -40,7 +40,7 @@ from optimizers.milp.solve import (
     combine,
     relative_gap,
 )
-from optimizers.milp.variables import add_core_variables, add_job_variables, add_parameters
+from optimizers.milp.variables import add_core_variables, add_parameters
 from simulator.physics import effective_price, export_value
 from simulator.system import SystemModel
 
@@ -88,13 +88,15 @@ class JointModel:
         add_objective(m, self.sets, system, self.carbon_price_usd_per_t)
         self.m = m
         self._jobs: tuple[JobSpec, ...] = ()
-        self._created: dict[int, tuple[int, int]] = {}
-        self._build_job_block(())
         self.solver = PersistentHighs(solver or SolverOptions())
         self.solver.attach(m)
-        self._params = {name: ParamArray(getattr(m, name)) for name in (
+        training = np.array([[self.solver.row(m.training[t, s]) for s in range(system.n_sites)]
+                             for t in range(horizon)], dtype=np.int32)
+        self._job_block = JobBlock(self.solver.highs, training, self.solver.row(m.value))
+        self._params = {name: ParamArray(getattr(m, name), self.solver.updates) for name in (
             "pue_dp", "load0", "fixed_gpus", "imp_ub", "c_imp", "ci", "exp_ub", "c_exp",
-            "avail", "bat_ub", "gen_ub", "sf_ub")}
+            "avail", "bat_ub", "gen_ub", "sf_ub", "lam", "soc0", "terminal", "keep_rhs",
+            "budget", "offset")}
         H, S = horizon, system.n_sites
         self._groups = {name: site_group(getattr(m, name), H, S) for name in (
             "busy", "imp", "exp", "ren", "ch", "dis", "e", "gen", "sf")}
@@ -111,38 +113,19 @@ class JointModel:
         self.build_s = time.perf_counter() - tic
 
     # ---- structure --------------------------------------------------------------------------
-    def _build_job_block(self, jobs: tuple[JobSpec, ...]) -> None:
-        block = pyo.Block()
-        self.m.jobs = block
-        add_job_variables(block, jobs, self.horizon)
-        add_job_constraints(block, self.m, self.sets, jobs)
-        self._jobs = jobs
-        self._created = {n: (job.first, min(job.last, self.horizon - 1))
-                         for n, job in enumerate(jobs)}
-
-    def _sync_jobs(self, jobs: tuple[JobSpec, ...]) -> bool:
-        """Rebuild the job block if the job set changed or a window left the created slots."""
-        same = tuple(j.job_id for j in jobs) == tuple(j.job_id for j in self._jobs) and all(
-            self._created[n][0] <= job.first and job.last <= self._created[n][1]
-            for n, job in enumerate(jobs))
-        if same:
-            self._jobs = jobs
-            return False
-        self.solver.remove_block(self.m.jobs)
-        self.m.del_component(self.m.jobs)
-        self._build_job_block(jobs)
-        self._write_job_params()
-        self.solver.add_block(self.m.jobs)
-        return True
-
     def _refresh_columns(self) -> None:
         for group in self._groups.values():
             group.columns = self.solver.columns(group.variables)
-        b = self.m.jobs
-        self._y_keys = list(b.Y)
-        self._y_columns = self.solver.columns([b.y[k] for k in self._y_keys])
         self._over_column = self.solver.columns([self.m.over]) if self.sets.carbon_budget \
             else None
+
+    @property
+    def _y_keys(self) -> list[tuple[int, int, int]]:
+        return [tuple(k) for k in self._job_block.keys.tolist()]
+
+    @property
+    def _y_columns(self) -> np.ndarray:
+        return self._job_block.columns
 
     # ---- data -------------------------------------------------------------------------------
     def update(self, data: HorizonData) -> float:
@@ -152,10 +135,8 @@ class JointModel:
         tic = time.perf_counter()
         self._data = data
         self._write_core_params(data)
-        if self._sync_jobs(data.jobs):
-            self._refresh_columns()
-        else:
-            self._write_job_params()
+        self._jobs = data.jobs
+        self._job_block.replace(data.jobs, data.active, data.tail_usd_per_gpu_h)
         self._write_integrality(data)
         self.solver.update_parameters()
         self._constant = benefit_constant(data, self.sets, self.system)
@@ -183,33 +164,16 @@ class JointModel:
         }
 
     def _write_core_params(self, data: HorizonData) -> None:
-        m, sys_ = self.m, self.system
+        sys_ = self.system
         self._arrays = self._site_arrays(data)
-        for name, writer in self._params.items():
-            writer.set(self._arrays[name])
-        lam = data.demand / KREQ
-        for (t, r, k), item in m.lam.items():
-            item.value = float(lam[t, r, k])
         soc0 = np.clip(data.soc0, sys_.soc_min_mwh, sys_.soc_max_mwh)
-        for s in m.SB:
-            m.soc0[s].value = float(soc0[s])
-            m.terminal[s].value = float(data.terminal_usd_per_mwh[s])
-            m.keep_rhs[s].value = float(sys_.soc_min_mwh[s] if data.ends_run else soc0[s])
-        m.budget.value = data.carbon_budget_t or 0.0
-        m.offset.value = offset_usd(data, self.sets, sys_)
-
-    def _write_job_params(self) -> None:
-        if self._data is None:
-            return
-        b, jobs, tail = self.m.jobs, self._jobs, self._data.tail_usd_per_gpu_h
-        active = self._data.active
-        for (n, s, t), ub in b.y_ub.items():
-            job = jobs[n]
-            allowed = job.first <= t <= job.last
-            ub.value = 1.0 if allowed else 0.0
-            beyond = max(0, t + job.duration_h - active)
-            b.y_value[n, s, t].value = job.value_at(t) - job.gpus * beyond * float(tail[s]) \
-                if allowed else 0.0
+        values = {**self._arrays, "lam": data.demand / KREQ, "soc0": soc0,
+                  "terminal": data.terminal_usd_per_mwh,
+                  "keep_rhs": sys_.soc_min_mwh if data.ends_run else soc0,
+                  "budget": data.carbon_budget_t or 0.0,
+                  "offset": offset_usd(data, self.sets, sys_)}
+        for name, writer in self._params.items():
+            writer.set(values[name])
 
     def _write_integrality(self, data: HorizonData) -> None:
         """Binary exclusivity only where the LP could profit from simultaneous flows: import
@@ -262,23 +226,26 @@ class JointModel:
 
     def _solve(self, t0: int) -> SolveStats:
         """LP relaxation, neighbourhood sub-MIP, full MIP only when the LP bound cannot prove
-        the gap (see :mod:`optimizers.milp.solve`)."""
-        solver, gap = self.solver, self.solver.options.mip_gap
+        the gap (see :mod:`optimizers.milp.solve`). Every branch is taken on solver outcomes
+        and work limits (iterations, nodes), never on the clock."""
+        solver, gap, options = self.solver, self.solver.options.mip_gap, self.solver.options
         tic = time.perf_counter()
         solver.begin(self._gap_scale)
+        phases: list[SolveStats] = []
 
         def done(stats: SolveStats, lp_bound: float, phase: str) -> SolveStats:
             return combine(stats, lp_bound, time.perf_counter() - tic, phase, gap,
-                           self._gap_scale)
+                           self._gap_scale, any(p.wall_clock_limit for p in phases))
 
         integer = np.concatenate([self._y_columns, self._binary_columns()])
-        if not len(integer) or solver.options.neighbourhood_h < 0:
-            return done(solver.solve(lp=not len(integer)), math.inf, "mip" if len(integer)
+        if not len(integer) or options.neighbourhood_h < 0:
+            return done(solver.run(lp=not len(integer)), math.inf, "mip" if len(integer)
                         else "lp")
         with solver.relaxed(integer):
             lp = solver.run(lp=True)
+        phases.append(lp)
         if not lp.has_solution:
-            return done(solver.solve(lp=False), math.inf, "mip")
+            return done(solver.run(lp=False), math.inf, "mip")
         relaxed = solver.values(integer)
         if np.all(np.minimum(relaxed, 1.0 - relaxed) < 1e-6):
             return done(lp, lp.incumbent, "lp")
@@ -286,14 +253,15 @@ class JointModel:
         start = self._start_values(weight, t0)
         with solver.restricted(self._y_columns, self._neighbourhood(weight, t0)):
             solver.warm_start(self._y_columns, start)
-            sub = solver.run(lp=False)
-        if sub.has_solution and (solver.out_of_time() or relative_gap(
-                lp.incumbent, sub.incumbent, self._gap_scale) <= gap):
+            sub = solver.run(lp=False, nodes=options.sub_mip_nodes)
+        phases.append(sub)
+        if sub.has_solution and relative_gap(lp.incumbent, sub.incumbent,
+                                             self._gap_scale) <= gap:
             return done(sub, lp.incumbent, "sub-mip")
         if sub.has_solution:
             start = np.round(solver.values(self._y_columns))
         solver.warm_start(self._y_columns, start)
-        return done(solver.solve(lp=False), lp.incumbent, "mip")
+        return done(solver.run(lp=False), lp.incumbent, "mip")
 
     def _start_values(self, weight: np.ndarray, t0: int) -> np.ndarray:
         """A feasible MIP start, so that a time limit always leaves an incumbent: the previous
@@ -301,11 +269,9 @@ class JointModel:
         its heaviest (site, slot) whose GPUs are free (or not started if its weight < 1/2)."""
         assert self._data is not None
         held = self._data.fixed_gpus.copy()
-        ub = self.m.jobs.y_ub
         options: dict[int, list[tuple[float, int, int, int]]] = {}
         for i, ((n, s, t), w) in enumerate(zip(self._y_keys, weight.tolist(), strict=True)):
-            if ub[n, s, t].value > 0:
-                options.setdefault(n, []).append((w, i, s, t))
+            options.setdefault(n, []).append((w, i, s, t))
         previous = {n: (s, t) for n, s, t in self._previous_keys(t0)}
         order = sorted(options, key=lambda n: (n not in previous,
                                                -sum(o[0] for o in options[n])))
@@ -339,7 +305,7 @@ class JointModel:
     @property
     def n_integer(self) -> int:
         """Integer columns in the current model (job starts plus binary indicators)."""
-        return len(self._y_keys) + self.n_indicators
+        return len(self._y_columns) + self.n_indicators
 
     # ---- solve ------------------------------------------------------------------------------
     def solve(self, build_s: float = 0.0) -> Plan:
@@ -351,7 +317,7 @@ class JointModel:
         if not stats.has_solution:
             raise RuntimeError(f"HiGHS found no solution ({stats.status})")
         v = {name: group.read(self.solver) for name, group in self._groups.items()}
-        y = self.solver.values(self._y_columns) if self._y_keys else np.zeros(0)
+        y = self.solver.values(self._y_columns)
         starts = tuple(sorted((self._jobs[n].job_id, s, data.t0 + t)
                               for (n, s, t), val in zip(self._y_keys, y, strict=True)
                               if val > 0.5))

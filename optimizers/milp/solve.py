@@ -2,14 +2,21 @@
 
 The Pyomo model is handed to HiGHS once (``attach``); afterwards only what changed is pushed:
 mutable Params (coefficients, right-hand sides, variable bounds) by ``update_parameters``, a
-variable's integrality by ``update_variables``, a rebuilt block by ``remove_block`` /
-``add_block``. Automatic change detection is switched off, so a solve costs no model walk.
+variable's integrality by ``update_variables``. The job block is not a Pyomo block: it is
+written into the same HiGHS instance by :mod:`optimizers.milp.jobs`, after the core's columns
+and rows. Automatic change detection is switched off, so a solve costs no model walk.
 
 The primitives here (``relaxed``, ``restricted``, ``run``, ``warm_start``, ``solve``) serve the
 solve pipeline of :meth:`optimizers.milp.model.JointModel.solve` (docs/milp.md, "Solving"): the
 LP relaxation (its value bounds the MIP; done if integral), a sub-MIP over the start binaries
 near the LP support (a RENS-like heuristic; done if the LP bound proves the gap), and only
 then the full MIP, warm-started from the sub-MIP's incumbent.
+
+Deterministic by construction: every phase decision and every limit is a work measure (simplex
+iterations for the LP, branch-and-bound nodes for the sub-MIP and the MIP), never the clock, so
+a run under CPU load makes the same decisions as on a quiet machine. ``time_limit_s`` is only a
+safety net: a solve it stops is flagged (``SolveStats.wall_clock_limit``), recorded in the
+run's steps and makes the run's meta say it is not reproducible.
 
 HiGHS pitfalls handled here: its thread count is fixed per process by the first solve (so
 ``threads`` should be the same for every solve of a process; 1 by default); its run clock
@@ -32,7 +39,10 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.core.base.constraint import ConstraintData
 from pyomo.core.base.var import VarData
+
+from optimizers.milp.updates import AffineUpdates
 
 _KINDS = highspy.HighsVarType
 _NESTED_SUB_MIPS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")  # HiGHS default: on
@@ -40,17 +50,24 @@ _NESTED_SUB_MIPS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")  # HiGHS
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """HiGHS options: relative MIP gap, time limit (s) per solve, threads, random seed.
+    """HiGHS options: relative MIP gap, threads, random seed and the deterministic work limits.
 
     ``neighbourhood_h``: half-width (slots) of the sub-MIP neighbourhood around the LP support;
     a negative value skips the LP and sub-MIP phases (plain HiGHS branch and bound).
+    ``lp_iterations``: simplex iterations per LP; ``sub_mip_nodes`` / ``mip_nodes``:
+    branch-and-bound nodes of the sub-MIP / the full MIP (the incumbent and its gap are kept
+    when a limit stops a solve). ``time_limit_s``: wall-clock safety net per solve (s), hit
+    only when a limit above is far too generous; hitting it makes the run not reproducible.
     """
 
     mip_gap: float = 0.01
-    time_limit_s: float = 20.0
+    time_limit_s: float = 120.0
     threads: int = 1
     seed: int = 0
     neighbourhood_h: int = 1
+    lp_iterations: int = 1_000_000
+    sub_mip_nodes: int = 2_000
+    mip_nodes: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -58,7 +75,8 @@ class SolveStats:
     """Outcome of one solve. Objective values are the solver's (benefit minus the offset, USD);
     ``gap`` is the relative MIP gap (bound - incumbent) / |incumbent| (0 for an LP, NaN without
     a solution); ``phase`` says which step produced the incumbent: ``lp`` (integral relaxation),
-    ``sub-mip`` (neighbourhood, proven by the LP bound) or ``mip``."""
+    ``sub-mip`` (neighbourhood, proven by the LP bound) or ``mip``. ``wall_clock_limit``: the
+    time-limit safety net stopped a phase (the outcome may depend on machine load)."""
 
     status: str
     has_solution: bool
@@ -68,6 +86,7 @@ class SolveStats:
     solve_s: float
     nodes: int
     phase: str
+    wall_clock_limit: bool = False
 
 
 def _ascending(columns: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -81,22 +100,12 @@ def relative_gap(bound: float, incumbent: float, scale: float) -> float:
     return max(bound - incumbent, 0.0) / max(abs(incumbent), scale, 1e-9)
 
 
-class _Highs(Highs):
-    """Pyomo's HiGHS interface, minus an O(columns) map rebuild on every removed constraint:
-    removing a block calls ``_remove_variables`` once per constraint, mostly with nothing to
-    remove."""
-
-    def _remove_variables(self, variables: list[VarData]) -> None:
-        if variables:
-            super()._remove_variables(variables)
-
-
 class PersistentHighs:
     """A Pyomo model kept in sync with one HiGHS instance."""
 
     def __init__(self, options: SolverOptions) -> None:
         self.options = options
-        self._opt = _Highs()
+        self._opt = Highs()
         cfg = self._opt.config
         for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
                      "check_for_new_or_removed_params", "check_for_new_objective",
@@ -108,7 +117,6 @@ class PersistentHighs:
         cfg.threads = options.threads
         cfg.rel_gap = options.mip_gap
         cfg.solver_options = {"random_seed": options.seed, "output_flag": False}
-        self._model: pyo.ConcreteModel | None = None
         self._solution: np.ndarray | None = None
         self._deadline = 0.0
         self.gap_scale = 0.0
@@ -121,23 +129,14 @@ class PersistentHighs:
     # ---- model synchronisation --------------------------------------------------------------
     def attach(self, model: pyo.ConcreteModel) -> None:
         """Hand the whole model to HiGHS (once per run)."""
-        self._model = model
         self._opt.set_instance(model)
         self.highs.setOptionValue("output_flag", False)
-
-    def add_block(self, block: pyo.Block) -> None:
-        """Add a block's variables (in one batch), parameters and constraints."""
-        self._opt.add_variables(list(block.component_data_objects(pyo.Var, descend_into=True)))
-        self._opt.add_block(block)
-
-    def remove_block(self, block: pyo.Block) -> None:
-        """Remove a block's constraints and parameters; variables no constraint uses any more
-        are removed with them."""
-        self._opt.remove_block(block)
+        self.updates = AffineUpdates(model, self._opt)
 
     def update_parameters(self) -> None:
-        """Push every mutable Param value (coefficients, bounds, right-hand sides)."""
-        self._opt.update_parameters()
+        """Push every mutable Param value (coefficients, bounds, right-hand sides, costs) as
+        numpy arithmetic (:class:`~optimizers.milp.updates.AffineUpdates`)."""
+        self.updates.push(self.highs)
 
     def update_variables(self, variables: Sequence[VarData]) -> None:
         """Push changed domains (integrality) of ``variables``."""
@@ -150,6 +149,10 @@ class PersistentHighs:
         return np.fromiter((var_map[id(v)] for v in variables), dtype=np.int32,
                            count=len(variables))
 
+    def row(self, constraint: ConstraintData) -> int:
+        """HiGHS row index of a core constraint (core rows never move)."""
+        return int(self._opt._pyomo_con_to_solver_con_map[constraint])
+
     # ---- solving ----------------------------------------------------------------------------
     def begin(self, gap_scale: float) -> None:
         """Start one solve: every phase until the next ``begin`` shares ``time_limit_s``, and
@@ -157,10 +160,6 @@ class PersistentHighs:
         self._deadline = time.perf_counter() + self.options.time_limit_s
         self.gap_scale = gap_scale
         self._opt.config.abs_gap = self.options.mip_gap * gap_scale
-
-    def out_of_time(self) -> bool:
-        """True once this solve's budget is spent."""
-        return time.perf_counter() >= self._deadline
 
     def _time_limit(self, lp: bool) -> float:
         """HiGHS ``time_limit`` for the rest of this solve's budget: on the accumulated run
@@ -203,11 +202,14 @@ class PersistentHighs:
             for option in _NESTED_SUB_MIPS:
                 highs.setOptionValue(option, True)
 
-    def run(self, lp: bool) -> SolveStats:
+    def run(self, lp: bool, nodes: int | None = None) -> SolveStats:
         """Run HiGHS on the instance as it stands (relaxed or restricted inside the blocks);
-        ``lp``: no integer column is left."""
-        highs = self.highs
-        for name, value in (("threads", self.options.threads),
+        ``lp``: no integer column is left; ``nodes``: the branch-and-bound node limit
+        (default ``mip_nodes``)."""
+        highs, options = self.highs, self.options
+        for name, value in (("threads", options.threads),
+                            ("simplex_iteration_limit", options.lp_iterations),
+                            ("mip_max_nodes", options.mip_nodes if nodes is None else nodes),
                             ("mip_rel_gap", self.options.mip_gap),
                             ("mip_abs_gap", self.options.mip_gap * self.gap_scale),
                             ("random_seed", self.options.seed),
@@ -215,22 +217,14 @@ class PersistentHighs:
             highs.setOptionValue(name, value)
         tic = time.perf_counter()
         highs.run()
-        return self._collect(time.perf_counter() - tic, None)
+        return self._collect(time.perf_counter() - tic)
 
-    def solve(self, lp: bool) -> SolveStats:
-        """Solve the full model through the Pyomo interface; ``lp``: it has no integer
-        column."""
-        tic = time.perf_counter()
-        self._opt.config.time_limit = self._time_limit(lp)
-        results = self._opt.solve(self._model)
-        return self._collect(time.perf_counter() - tic, results.incumbent_objective)
-
-    def _collect(self, seconds: float, incumbent: float | None) -> SolveStats:
+    def _collect(self, seconds: float) -> SolveStats:
         highs = self.highs
         info = highs.getInfo()
         has_solution = info.primal_solution_status == 2
         self._solution = np.asarray(highs.getSolution().col_value) if has_solution else None
-        value = float(info.objective_function_value if incumbent is None else incumbent)
+        value = float(info.objective_function_value)
         mip = info.mip_node_count >= 0
         if not has_solution:
             value, bound, gap = math.nan, math.nan, math.nan
@@ -242,7 +236,8 @@ class PersistentHighs:
             status=highs.modelStatusToString(highs.getModelStatus()),
             has_solution=has_solution, incumbent=value, bound=bound, gap=gap,
             solve_s=seconds, nodes=int(max(info.mip_node_count, 0)),
-            phase="mip" if mip else "lp")
+            phase="mip" if mip else "lp",
+            wall_clock_limit=highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit)
 
     def values(self, columns: np.ndarray) -> np.ndarray:
         """Primal values of the last solution at ``columns``."""
@@ -252,16 +247,18 @@ class PersistentHighs:
 
 
 def combine(final: SolveStats, lp_bound: float, seconds: float, phase: str,
-            mip_gap: float, gap_scale: float) -> SolveStats:
+            mip_gap: float, gap_scale: float, wall_clock_limit: bool = False) -> SolveStats:
     """``final`` with a bound valid for the full model (the tighter of its own bound and the
     LP bound; a sub-MIP's own bound holds only in its neighbourhood, so it gets the LP bound),
     the gap recomputed by :func:`relative_gap` and the whole pipeline's seconds. A sub-MIP
     incumbent proven within ``mip_gap`` is reported ``Optimal``, like a MIP solved to its gap
-    tolerance; one left by the time limit keeps HiGHS's ``Time limit reached``."""
+    tolerance; one left by a work limit keeps HiGHS's status. ``wall_clock_limit``: an earlier
+    phase hit the time-limit safety net."""
     if phase == "sub-mip":
         bound = lp_bound
     else:
         bound = min(final.bound, lp_bound) if final.has_solution else final.bound
     gap = relative_gap(bound, final.incumbent, gap_scale) if final.has_solution else math.nan
     status = "Optimal" if phase == "sub-mip" and gap <= mip_gap else final.status
-    return replace(final, bound=bound, gap=gap, solve_s=seconds, phase=phase, status=status)
+    return replace(final, bound=bound, gap=gap, solve_s=seconds, phase=phase, status=status,
+                   wall_clock_limit=final.wall_clock_limit or wall_clock_limit)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from optimizers.milp.data import JobSpec
 from optimizers.milp.sets import ModelSets
 from simulator.system import SystemModel
 
@@ -76,14 +75,3 @@ def add_core_variables(m: pyo.ConcreteModel, sets: ModelSets, system: SystemMode
     m.tv = pyo.Var(within=pyo.Reals)
     if sets.carbon_budget:
         m.over = pyo.Var(within=pyo.NonNegativeReals)
-
-
-def add_job_variables(b: pyo.Block, jobs: tuple[JobSpec, ...], horizon: int) -> None:
-    """Start indicators y[j, s, l] (1 = job j starts at site s in slot l) and their mutable
-    upper bounds and objective coefficients; only slots of the job's current window exist."""
-    b.Y = pyo.Set(initialize=[(n, s, t) for n, job in enumerate(jobs) for s in job.sites
-                              for t in range(job.first, min(job.last, horizon - 1) + 1)],
-                  dimen=3, ordered=True)
-    b.y_ub = pyo.Param(b.Y, mutable=True, initialize=1.0, within=pyo.Reals)
-    b.y_value = pyo.Param(b.Y, mutable=True, initialize=0.0, within=pyo.Reals)
-    b.y = pyo.Var(b.Y, within=pyo.Binary, bounds=lambda b, n, s, t: (0.0, b.y_ub[n, s, t]))
