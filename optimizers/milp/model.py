@@ -121,7 +121,7 @@ class JointModel:
 
     @property
     def _y_keys(self) -> list[tuple[int, int, int]]:
-        return [tuple(k) for k in self._job_block.keys.tolist()]
+        return [(int(n), int(s), int(t)) for n, s, t in self._job_block.keys.tolist()]
 
     @property
     def _y_columns(self) -> np.ndarray:

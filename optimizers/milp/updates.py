@@ -14,6 +14,7 @@ changes. Uses the interface's helper tables (pyomo.contrib.solver.solvers.highs,
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import highspy
 import numpy as np
@@ -84,7 +85,7 @@ class AffineUpdates:
     """Every mutable coefficient, bound, right-hand side and cost of a persistent Pyomo HiGHS
     instance as ``a + B @ p``; :meth:`push` writes them all from the current Param values."""
 
-    def __init__(self, model: pyo.ConcreteModel, interface: object) -> None:
+    def __init__(self, model: pyo.ConcreteModel, interface: Any) -> None:
         params = [p for p in model.component_data_objects(pyo.Param, descend_into=True)
                   if p.parent_component().mutable]
         position = {id(p): i for i, p in enumerate(params)}
@@ -141,8 +142,9 @@ class AffineUpdates:
         for (row, col), v in zip(at[changed].tolist(), coef[changed].tolist(), strict=True):
             highs.changeCoeff(row, col, v)
         self._pushed_coef = coef
-        for (lo_a, lo_b, up_a, up_b, at), change in ((self._rows, highs.changeRowsBounds),
-                                                      (self._cols, highs.changeColsBounds)):
+        solver: Any = highs  # highspy's stubs lack changeRowsBounds
+        for (lo_a, lo_b, up_a, up_b, at), change in ((self._rows, solver.changeRowsBounds),
+                                                      (self._cols, solver.changeColsBounds)):
             if len(at):
                 change(len(at), at, lo_a + lo_b @ p, up_a + up_b @ p)
         a, b, at = self._cost
