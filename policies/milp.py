@@ -280,8 +280,9 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
                        switches: Switches, guard: bool = False) -> Decision:
     """The plan's slot for hour ``obs.t`` as a Decision, with solve diagnostics.
 
-    Routing fractions are the planned requests over the forecast demand; a region and class
-    with no demand forecast, or none planned, gets the simulator's default split
+    Routing fractions are each site's share of the requests planned for a region and class
+    (so whatever actually arrives is routed, whether more or less than planned); a region and
+    class with no demand forecast, or none planned, gets the simulator's default split
     (:func:`simulator.hour.default_split`); nearest-site routing when routing is not decided.
     Jobs are started by the plan (plus the latest-start guard, :func:`guard_starts`, with
     ``guard``).
@@ -291,12 +292,11 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
     nearest = nearest_site_routing(system)
     if switches.decide_routing:
         demand = data.demand[slot][:, :, None]
-        routing = np.where(demand > 0, plan.routed[slot] / np.where(demand > 0, demand, 1.0),
-                           0.0)
-        routing = np.clip(routing, 0.0, 1.0) * system.admissible
-        routing /= np.maximum(routing.sum(axis=2, keepdims=True), 1.0)  # solver tolerance
-        empty = routing.sum(axis=2, keepdims=True) <= 1e-9
-        routing = np.where(empty, default_split(system, obs.gpus_free), routing)
+        planned = np.where(demand > 0, np.maximum(plan.routed[slot], 0.0), 0.0) * \
+            system.admissible
+        total = planned.sum(axis=2, keepdims=True)
+        routing = np.where(total > 1e-9, planned / np.where(total > 1e-9, total, 1.0),
+                           default_split(system, obs.gpus_free))
     else:
         routing = nearest
     starts = [(job, site) for job, site, hour in plan.starts if hour == obs.t] \

@@ -157,5 +157,5 @@ def _load_optional() -> None:
     for name, switches in SWITCHES.items():
         register(name, partial(MilpPolicy, name=name, switches=switches))
     register("milp-robust", partial(MilpPolicy, name="milp-robust", demand_quantile=0.9,
-                                    renewable_quantile=0.1, demand_margin=0.0))
+                                    demand_margin=0.0))
     register("oracle", OraclePolicy, perfect_foresight=True)

@@ -78,17 +78,20 @@ def default_split(sys_: SystemModel, free_gpus: np.ndarray) -> np.ndarray:
 
 def fill_empty_rows(sys_: SystemModel, routing: np.ndarray, arrived: np.ndarray,
                     free_gpus: np.ndarray, clip: Clip) -> np.ndarray:
-    """``routing`` with every row that routes nothing while requests arrive (and some site is
-    admissible) set to :func:`default_split`; each such row is recorded as a
-    ``routing_default_split`` clip (requested 0, executed the arrivals of that row)."""
-    empty = (routing.sum(axis=2) <= TOL) & (arrived > 0) & sys_.admissible.any(axis=2)
-    if not empty.any():
+    """``routing`` with the share a row leaves unrouted (1 - its sum) sent by
+    :func:`default_split`, wherever requests arrive and some site is admissible: a request is
+    never dropped for want of a route. Each such row is recorded as a ``routing_default_split``
+    clip (requested: the requests the policy routed; executed: all that arrived)."""
+    left = 1.0 - routing.sum(axis=2)
+    short = (left > 1e-6) & (arrived > 0) & sys_.admissible.any(axis=2)
+    if not short.any():
         return routing
     split = default_split(sys_, free_gpus)
-    for r, k in zip(*np.nonzero(empty), strict=True):
-        clip(-1, "routing_default_split", 0.0, float(arrived[r, k]),
-             f"{sys_.region_names[r]}/{sys_.class_names[k]}: no route given")
-    return np.where(empty[:, :, None], split, routing)
+    for r, k in zip(*np.nonzero(short), strict=True):
+        clip(-1, "routing_default_split", float(arrived[r, k] * (1.0 - left[r, k])),
+             float(arrived[r, k]), f"{sys_.region_names[r]}/{sys_.class_names[k]}: "
+             f"{left[r, k]:.0%} unrouted")
+    return routing + np.where(short, left, 0.0)[:, :, None] * split
 
 
 def serve_inference(sys_: SystemModel, routed: np.ndarray, free_gpus: np.ndarray,

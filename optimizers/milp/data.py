@@ -210,10 +210,13 @@ class PlanQuantiles:
 
 
 def _planned(obs: Observation, name: str, level: float | None, horizon: int) -> np.ndarray:
-    """The point forecast of ``name``, or its ``level`` quantile when one is asked for."""
+    """The point forecast of ``name``, or its ``level`` quantile when one is asked for (a
+    quantile is not kept inside the physical range by the forecaster: floored at 0, and
+    capacity factors capped at 1)."""
     if level is None:
         return obs.forecast(name, horizon)
-    return obs.forecast_quantile(name, level, horizon)
+    upper = 1.0 if name in ("pv_cf", "wind_cf") else np.inf
+    return np.clip(obs.forecast_quantile(name, level, horizon), 0.0, upper)
 
 
 def from_observation(
