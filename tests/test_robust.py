@@ -103,3 +103,22 @@ def test_bursty_scenario_and_bad_bursts() -> None:
     assert scenario.bursts == Bursts()
     with pytest.raises(Exception, match="off_share"):
         parse_scenario(tiny_dict(bursts={"off_share": 0.6, "burst_share": 0.5}))
+
+
+def test_robustness_experiment_writes_comparison_folders(tmp_path) -> None:
+    import json
+
+    from analysis.collection import is_comparison_folder
+    from gridshift.commands.robustness import mean_table, robustness_experiment
+
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(tiny_dict(hours=6)))
+    rows = robustness_experiment((str(path),), policies=("fifo", "greedy", "oracle"),
+                                 seeds=[0, 1], out_dir=tmp_path / "out")
+    assert len(rows) == 6 and set(rows["seed"]) == {0, 1}
+    assert is_comparison_folder(tmp_path / "out" / "tiny-s0")
+    assert (tmp_path / "out" / "summary.csv").is_file()
+    assert (rows["regret_bound_usd"] >= -1e-6).all()
+    table = mean_table(rows, "tiny")
+    assert list(table.index) == ["fifo", "greedy", "oracle"]
+    assert table.loc["oracle", "regret_usd"] == 0.0

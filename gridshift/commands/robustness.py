@@ -42,8 +42,8 @@ def robustness_experiment(
     oracle ran. One comparison folder per (scenario, seed) under ``out_dir``."""
     out = Path(out_dir)
     frames = []
-    for name in scenarios:
-        scenario = resolve_scenario(name, days=days)
+    resolved = [resolve_scenario(name, days=days) for name in scenarios]  # all checked first
+    for scenario in resolved:
         for seed in seeds or [scenario.seed]:
             folder = out / f"{scenario.name}-s{seed}"
             table = api.compare(scenario, list(policies), seed=seed, out_dir=folder,
