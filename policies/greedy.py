@@ -3,10 +3,12 @@
 Everything is judged by an effective marginal energy price per site (USD/MWh):
 buy price + shadow carbon price x carbon intensity, or, where the site's renewables are
 forecast to exceed its load, what the surplus would otherwise earn (sell price, or 0).
-Routing fills the cheapest admissible sites first; a training job starts when now is within a
-tolerance of the cheapest start in its window, or when its slack runs out; the battery charges
-in the cheap quarter of the day ahead and discharges in the dear quarter when the spread pays
-for the losses and wear; the genset runs when the grid is dearer than its fuel and carbon.
+Routing fills the cheapest admissible sites first (a region and class with no demand
+forecast is routed whole to the cheapest admissible site with free GPUs); a training job
+starts when now is within a tolerance of the cheapest start in its window, or when its slack
+runs out; the battery charges in the cheap quarter of the day ahead and discharges in the dear
+quarter when the spread pays for the losses and wear; the genset runs when the grid is dearer
+than its fuel and carbon.
 """
 
 from __future__ import annotations
@@ -136,7 +138,10 @@ class GreedyPolicy:
         for k, r, sites in self._routes:
             want, h = wanted[r][k], gpu_s[k]
             order = sorted((energy_cost[s], s) for s in sites if energy_cost[s] * h < value[k])
-            if want <= 0 or not order:
+            if not order:
+                continue
+            if want <= 0:  # none forecast: whatever arrives goes to the cheapest site with room
+                routing[r, k, next((s for _, s in order if spare[s] > 0), order[0][1])] = 1.0
                 continue
             left = want
             for _, s in order:

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizers.milp.data import HorizonData, from_observation
+from optimizers.milp.data import HorizonData, PlanQuantiles, from_observation
 from optimizers.milp.model import JointModel
 from optimizers.milp.plan import Plan
 from optimizers.milp.sets import Switches
@@ -45,6 +45,8 @@ from policies.oracle_bound import (
     solver_options_for,
 )
 from simulator.contracts import Decision, Observation
+from simulator.hour import default_split
+from simulator.physics import start_window
 from simulator.system import SystemModel
 
 ORACLE_MIP_GAP = 1e-4
@@ -118,7 +120,10 @@ class MilpPolicy:
     ``neighbourhood_h``: sub-MIP neighbourhood half-width (slots; negative = plain branch and
     bound). ``record_plans``: keep every epoch's data and plan in ``self.plans``.
     ``demand_margin``: safety margin on forecast demand, ``"auto"`` (learned online, see
-    :class:`DemandMargin`) or a fixed fraction.
+    :class:`DemandMargin`) or a fixed fraction. ``deadline_guard``: start jobs at their last
+    feasible start hour when they fit (:func:`guard_starts`). ``demand_quantile`` /
+    ``renewable_quantile``: plan on that quantile (0.1 ... 0.9) of the demand / PV and wind
+    forecasts instead of the point forecast (None = point forecast; see docs/robustness.md).
     """
 
     def __init__(
@@ -134,7 +139,12 @@ class MilpPolicy:
         neighbourhood_h: int = 1,
         record_plans: bool = False,
         demand_margin: float | str = "auto",
+        deadline_guard: bool = True,
+        demand_quantile: float | None = None,
+        renewable_quantile: float | None = None,
     ) -> None:
+        self.deadline_guard = deadline_guard
+        self.quantiles = PlanQuantiles(demand_quantile, renewable_quantile)
         self.margin = DemandMargin() if demand_margin == "auto" else \
             DemandMargin(fixed=float(demand_margin))
         self.name = name
@@ -163,7 +173,7 @@ class MilpPolicy:
             data, plan = self._plan(obs)
         except Exception as err:  # any solver failure: this hour goes to greedy, recorded
             return self._fall_back(obs, f"{type(err).__name__}: {err}")
-        decision = decision_from_plan(plan, data, obs, self.switches)
+        decision = decision_from_plan(plan, data, obs, self.switches, self.deadline_guard)
         if self.record_plans:
             self.plans.append(PlanRecord(data, plan))
         return decision
@@ -185,7 +195,8 @@ class MilpPolicy:
         return from_observation(
             obs, model.horizon, carbon_price_usd_per_t=model.carbon_price_usd_per_t,
             carbon_budget=model.sets.carbon_budget, terminal=self.terminal,
-            fifo_jobs=not self.switches.decide_jobs, demand_margin=self.margin.update(obs))
+            fifo_jobs=not self.switches.decide_jobs, demand_margin=self.margin.update(obs),
+            quantiles=self.quantiles)
 
     def _plan(self, obs: Observation) -> tuple[HorizonData, Plan]:
         model, build_s = self._model_for(obs.system)
@@ -261,26 +272,61 @@ class OraclePolicy(MilpPolicy):
         return decision
 
 
+def guard_starts(obs: Observation, starts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``starts`` plus the latest-start guard: a pending job not started this hour whose last
+    on-time start hour (deadline - duration) or last start hour at all
+    (:func:`simulator.physics.start_window`) is now starts at the site with the most free GPUs
+    (after this hour's planned starts), if it fits there. Training has priority on GPUs, so
+    the start displaces planned inference (docs/milp.md, "Deadline guarantees")."""
+    system = obs.system
+    free = obs.gpus_free.astype(float)
+    jobs = {job.job_id: job for job in obs.pending}
+    for job_id, site in starts:
+        if job_id in jobs:
+            free[site] -= jobs[job_id].gpus
+    started = {job_id for job_id, _ in starts}
+    out = list(starts)
+    for job in sorted(obs.pending, key=lambda j: (j.latest_start, j.job_id)):
+        first, last = start_window(job.release_hour, job.deadline_hour, job.duration_h,
+                                   obs.hours_total, system.late_value_fraction)
+        if job.job_id in started or not first <= obs.t <= last:
+            continue
+        if obs.t not in (min(job.latest_start, last), last):
+            continue
+        site = int(np.argmax(free))
+        if free[site] >= job.gpus:
+            out.append((job.job_id, site))
+            free[site] -= job.gpus
+    return out
+
+
 def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
-                       switches: Switches) -> Decision:
+                       switches: Switches, guard: bool = False) -> Decision:
     """The plan's slot for hour ``obs.t`` as a Decision, with solve diagnostics.
 
-    Routing fractions are the planned requests over the forecast demand (nearest-site routing
-    where no demand is forecast, or when routing is not decided).
+    Routing fractions are each site's share of the requests planned for a region and class
+    (so whatever actually arrives is routed, whether more or less than planned); a region and
+    class with no demand forecast, or none planned, gets the simulator's default split
+    (:func:`simulator.hour.default_split`); nearest-site routing when routing is not decided.
+    Jobs are started by the plan (plus the latest-start guard, :func:`guard_starts`, with
+    ``guard``).
     """
     system = obs.system
     slot = obs.t - plan.t0
     nearest = nearest_site_routing(system)
     if switches.decide_routing:
         demand = data.demand[slot][:, :, None]
-        routing = np.where(demand > 0, plan.routed[slot] / np.where(demand > 0, demand, 1.0),
-                           nearest)
-        routing = np.clip(routing, 0.0, 1.0) * system.admissible
-        routing /= np.maximum(routing.sum(axis=2, keepdims=True), 1.0)  # solver tolerance
+        planned = np.where(demand > 0, np.maximum(plan.routed[slot], 0.0), 0.0) * \
+            system.admissible
+        total = planned.sum(axis=2, keepdims=True)
+        routing = np.where(total > 1e-9, planned / np.where(total > 1e-9, total, 1.0),
+                           default_split(system, obs.gpus_free))
     else:
         routing = nearest
     starts = [(job, site) for job, site, hour in plan.starts if hour == obs.t] \
         if switches.decide_jobs else fifo_starts(obs)
+    if guard and switches.decide_jobs:
+        starts = guard_starts(obs, starts)
     battery = plan.ch[slot] - plan.dis[slot] if switches.battery else None
     genset = plan.gen[slot] if switches.genset else None
     stats = plan.stats
@@ -303,4 +349,5 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
                     diagnostics=diagnostics)
 
 
-__all__ = ["SWITCHES", "MilpPolicy", "OraclePolicy", "PlanRecord", "decision_from_plan"]
+__all__ = ["SWITCHES", "MilpPolicy", "OraclePolicy", "PlanRecord", "decision_from_plan",
+           "guard_starts"]

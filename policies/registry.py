@@ -157,4 +157,5 @@ def _load_optional() -> None:
 
     for name, switches in SWITCHES.items():
         register(name, partial(MilpPolicy, name=name, switches=switches))
+    register("milp-robust", partial(MilpPolicy, name="milp-robust", demand_quantile=0.9))
     register("oracle", OraclePolicy, perfect_foresight=True)

@@ -154,8 +154,9 @@ class Observation:
 
 @dataclass
 class Decision:
-    """A policy's choice for one hour. ``None`` fields mean: route nothing / battery idle /
-    genset off."""
+    """A policy's choice for one hour. ``None`` fields mean: no routing of the policy's own
+    (the simulator's default split, :func:`simulator.hour.default_split`, routes every request)
+    / battery idle / genset off."""
 
     starts: Sequence[tuple[int, int]] = ()
     routing: np.ndarray | None = None

@@ -253,7 +253,10 @@ class Simulation(SteppedClock):
 
         self._start_jobs(t, decision.starts)
         arrived = self.traces.demand[row]
-        routed = hour.checked_routing(sys_, decision.routing, clip) * arrived[:, :, None]
+        routing = hour.checked_routing(sys_, decision.routing, clip)
+        routing = hour.fill_empty_rows(sys_, routing, arrived, sys_.gpus - self.gpus_training,
+                                       clip)
+        routed = routing * arrived[:, :, None]
         served = hour.serve_inference(sys_, routed, sys_.gpus - self.gpus_training,
                                       self._priority)
         temperature = sig["temperature"][row]

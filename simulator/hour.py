@@ -66,6 +66,34 @@ def checked_routing(sys_: SystemModel, routing: np.ndarray | None, clip: Clip) -
     return a
 
 
+def default_split(sys_: SystemModel, free_gpus: np.ndarray) -> np.ndarray:
+    """The default routing [R, K, S] for a region-class row a policy leaves empty: every
+    admissible site in proportion to its free GPUs (evenly when none is free)."""
+    admissible = sys_.admissible.astype(float)
+    weights = admissible * np.maximum(np.asarray(free_gpus, dtype=float), 0.0)
+    total = weights.sum(axis=2, keepdims=True)
+    even = admissible / np.maximum(admissible.sum(axis=2, keepdims=True), 1.0)
+    return np.where(total > 0, weights / np.where(total > 0, total, 1.0), even)
+
+
+def fill_empty_rows(sys_: SystemModel, routing: np.ndarray, arrived: np.ndarray,
+                    free_gpus: np.ndarray, clip: Clip) -> np.ndarray:
+    """``routing`` with the share a row leaves unrouted (1 - its sum) sent by
+    :func:`default_split`, wherever requests arrive and some site is admissible: a request is
+    never dropped for want of a route. Each such row is recorded as a ``routing_default_split``
+    clip (requested: the requests the policy routed; executed: all that arrived)."""
+    left = 1.0 - routing.sum(axis=2)
+    short = (left > 1e-6) & (arrived > 0) & sys_.admissible.any(axis=2)
+    if not short.any():
+        return routing
+    split = default_split(sys_, free_gpus)
+    for r, k in zip(*np.nonzero(short), strict=True):
+        clip(-1, "routing_default_split", float(arrived[r, k] * (1.0 - left[r, k])),
+             float(arrived[r, k]), f"{sys_.region_names[r]}/{sys_.class_names[k]}: "
+             f"{left[r, k]:.0%} unrouted")
+    return routing + np.where(short, left, 0.0)[:, :, None] * split
+
+
 def serve_inference(sys_: SystemModel, routed: np.ndarray, free_gpus: np.ndarray,
                     priority: np.ndarray) -> np.ndarray:
     """Requests served [R, K, S] out of ``routed``: each site's free GPU-seconds go to the

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictBool, ValidationError, model_validator
 
+from simulator.bursts import Bursts
 from simulator.errors import ScenarioError
 from simulator.inputs import Inputs, resolve_paths
 from simulator.scenario_files import load_mapping
@@ -63,6 +64,7 @@ class Scenario(_Model):
     traces: TraceSource = TraceSource()
     forecast: ForecastConfig = ForecastConfig()
     inputs: Inputs = Inputs()
+    bursts: Bursts | None = None  # bursty demand (simulator.bursts)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

@@ -51,7 +51,7 @@ def test_simulator_discharges_as_told_and_curtails_renewables() -> None:
     np.testing.assert_allclose(led["discharge_mw"], 0.001)
     np.testing.assert_allclose(led["genset_mw"], 0.0)
     np.testing.assert_allclose(led["curtailed_mw"], 0.05 + 0.001 - led["load_mw"])
-    assert set(clips["kind"]) == {"genset_cut_surplus"}
+    assert set(clips["kind"]) == {"genset_cut_surplus", "routing_default_split"}
     assert check_invariants(run.result) == []
 
 

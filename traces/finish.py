@@ -19,6 +19,7 @@ from simulator.scenario import Scenario
 from simulator.tariff import apply_tariffs, is_default_tariff, tariff_of
 from simulator.traceset import TraceSet
 from traces.arrivals import arrivals_from_trace
+from traces.bursty import bursty_demand
 from traces.jobsources import scenario_jobs
 from traces.real.datadir import data_folders
 
@@ -51,11 +52,14 @@ def _tariffs(scenario: Scenario, traces: TraceSet) -> dict[str, np.ndarray]:
 
 def finish_traces(scenario: Scenario, traces: TraceSet, data_dir: str | Path | None = None
                   ) -> TraceSet:
-    """``traces`` with the scenario's arrivals trace, job sources and site tariffs applied."""
+    """``traces`` with the scenario's arrivals trace, bursts, job sources and site tariffs
+    applied."""
     notes = dict(traces.notes)
     demand, jobs = traces.demand, traces.jobs
     if scenario.inputs.arrivals is not None:
         demand, notes["arrivals"] = arrivals_from_trace(scenario, traces.index)
+    if scenario.bursts is not None:
+        demand = bursty_demand(scenario.bursts, demand, scenario.seed)
     if scenario.inputs.jobs is not None and scenario.traces.kind not in ("real", "real-2022"):
         jobs, notes["jobs"] = scenario_jobs(scenario, traces.index,
                                             _folders(scenario, data_dir), ())

@@ -199,6 +199,26 @@ def assemble(
     )
 
 
+@dataclass(frozen=True)
+class PlanQuantiles:
+    """Which forecast quantile (0.1 ... 0.9) a solve plans on, per signal group; None = the
+    point forecast. ``demand``: inference arrivals; ``renewable``: PV and wind capacity
+    factors."""
+
+    demand: float | None = None
+    renewable: float | None = None
+
+
+def _planned(obs: Observation, name: str, level: float | None, horizon: int) -> np.ndarray:
+    """The point forecast of ``name``, or its ``level`` quantile when one is asked for (a
+    quantile is not kept inside the physical range by the forecaster: floored at 0, and
+    capacity factors capped at 1)."""
+    if level is None:
+        return obs.forecast(name, horizon)
+    upper = 1.0 if name in ("pv_cf", "wind_cf") else np.inf
+    return np.clip(obs.forecast_quantile(name, level, horizon), 0.0, upper)
+
+
 def from_observation(
     obs: Observation,
     horizon: int,
@@ -209,16 +229,19 @@ def from_observation(
     fifo_jobs: bool = False,
     foresight: bool = False,
     demand_margin: float | np.ndarray = 0.0,
+    quantiles: PlanQuantiles = PlanQuantiles(),
 ) -> HorizonData:
     """Horizon data from what a policy knows at epoch t: forecasts, state, released jobs.
 
     ``fifo_jobs``: pending jobs are not scheduled but started by the ``fifo`` rule (a fixed GPU
     profile). ``foresight``: also schedule jobs released later (perfect foresight only).
+    ``quantiles``: plan demand and renewables on forecast quantiles instead of point forecasts.
     """
     system = obs.system
     active = min(horizon, obs.hours_left)
-    signals = {name: obs.forecast(name, active) for name in SITE_SIGNALS}
-    demand = obs.forecast("demand", active) * (1.0 + np.asarray(demand_margin))
+    levels = {"pv_cf": quantiles.renewable, "wind_cf": quantiles.renewable}
+    signals = {name: _planned(obs, name, levels.get(name), active) for name in SITE_SIGNALS}
+    demand = _planned(obs, "demand", quantiles.demand, active) * (1.0 + np.asarray(demand_margin))
     jobs: list[PendingJob] = list(obs.pending)
     if foresight:
         jobs += obs.expected_jobs(obs.hours_left)
