@@ -123,8 +123,11 @@ class Simulation(SteppedClock):
         return self._result(time.perf_counter() - self._wall)
 
     def _clock(self):
+        # No ETA: one slow hour (an oracle's whole-run solve at hour 0) makes any ETA absurd.
         bar = tqdm(total=self.hours, unit="h", desc=self.policy.name, disable=not self.progress,
-                   mininterval=0.5, delay=2.0, leave=False)
+                   mininterval=0.5, delay=2.0, leave=False,
+                   bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} h "
+                              "[{elapsed}]")
         for t in range(self.hours):
             # Jobs ending now were scheduled before this zero-delay event, so they run first.
             yield self.env.timeout(0)
