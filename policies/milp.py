@@ -304,10 +304,12 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
                        switches: Switches, guard: bool = False) -> Decision:
     """The plan's slot for hour ``obs.t`` as a Decision, with solve diagnostics.
 
-    Routing fractions are each site's share of the requests planned for a region and class
-    (so whatever actually arrives is routed, whether more or less than planned); a region and
-    class with no demand forecast, or none planned, gets the simulator's default split
-    (:func:`simulator.hour.default_split`); nearest-site routing when routing is not decided.
+    Routing: where the plan serves a region and class's whole forecast, each site's share of
+    the planned requests (so whatever actually arrives is routed, more or less than forecast);
+    where the plan serves only part of it (it judged the rest not worth serving), the planned
+    fraction of the forecast, and the rest is dropped as planned; a region and class with no
+    demand forecast gets the simulator's default split (:func:`simulator.hour.default_split`);
+    nearest-site routing when routing is not decided.
     Jobs are started by the plan (plus the latest-start guard, :func:`guard_starts`, with
     ``guard``).
     """
@@ -319,7 +321,10 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
         planned = np.where(demand > 0, np.maximum(plan.routed[slot], 0.0), 0.0) * \
             system.admissible
         total = planned.sum(axis=2, keepdims=True)
-        routing = np.where(total > 1e-9, planned / np.where(total > 1e-9, total, 1.0),
+        share = planned / np.where(total > 1e-9, total, 1.0)
+        fraction = np.minimum(planned / np.where(demand > 0, demand, 1.0), 1.0)
+        full = total >= demand * (1.0 - 1e-6)  # the plan serves the whole forecast row
+        routing = np.where(demand > 0, np.where(full, share, fraction),
                            default_split(system, obs.gpus_free))
     else:
         routing = nearest

@@ -257,8 +257,9 @@ class Simulation(SteppedClock):
         self._start_jobs(t, decision.starts)
         arrived = self.traces.demand[row]
         routing = hour.checked_routing(sys_, decision.routing, clip)
-        routing = hour.fill_empty_rows(sys_, routing, arrived, sys_.gpus - self.gpus_training,
-                                       clip)
+        if decision.routing is None:  # no routing of the policy's own: the default split
+            routing = hour.fill_empty_rows(sys_, routing, arrived,
+                                           sys_.gpus - self.gpus_training, clip)
         routed = routing * arrived[:, :, None]
         served = hour.serve_inference(sys_, routed, sys_.gpus - self.gpus_training,
                                       self._priority)

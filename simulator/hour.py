@@ -79,9 +79,11 @@ def default_split(sys_: SystemModel, free_gpus: np.ndarray) -> np.ndarray:
 def fill_empty_rows(sys_: SystemModel, routing: np.ndarray, arrived: np.ndarray,
                     free_gpus: np.ndarray, clip: Clip) -> np.ndarray:
     """``routing`` with the share a row leaves unrouted (1 - its sum) sent by
-    :func:`default_split`, wherever requests arrive and some site is admissible: a request is
-    never dropped for want of a route. Each such row is recorded as a ``routing_default_split``
-    clip (requested: the requests the policy routed; executed: all that arrived)."""
+    :func:`default_split`, wherever requests arrive and some site is admissible. The engine
+    applies it when a policy gives no routing of its own (``Decision.routing is None``); a
+    policy that gives routing drops what it leaves unrouted, as the MILP models it. Each filled
+    row is recorded as a ``routing_default_split`` clip (requested: the requests the policy
+    routed; executed: all that arrived)."""
     left = 1.0 - routing.sum(axis=2)
     short = (left > 1e-6) & (arrived > 0) & sys_.admissible.any(axis=2)
     if not short.any():
