@@ -304,12 +304,12 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
                        switches: Switches, guard: bool = False) -> Decision:
     """The plan's slot for hour ``obs.t`` as a Decision, with solve diagnostics.
 
-    Routing: where the plan serves a region and class's whole forecast, each site's share of
-    the planned requests (so whatever actually arrives is routed, more or less than forecast);
-    where the plan serves only part of it (it judged the rest not worth serving), the planned
-    fraction of the forecast, and the rest is dropped as planned; a region and class with no
-    demand forecast gets the simulator's default split (:func:`simulator.hour.default_split`);
-    nearest-site routing when routing is not decided.
+    Routing: each site's share of the requests planned for a region and class (so whatever
+    actually arrives is routed, more or less than forecast), except where the plan serves only
+    part of the forecast while an admissible site keeps idle GPUs (it judged the rest not worth
+    serving): there the planned fraction of the forecast, the rest dropped as planned; a region
+    and class with no demand forecast gets the simulator's default split
+    (:func:`simulator.hour.default_split`); nearest-site routing when routing is not decided.
     Jobs are started by the plan (plus the latest-start guard, :func:`guard_starts`, with
     ``guard``).
     """
@@ -323,8 +323,13 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
         total = planned.sum(axis=2, keepdims=True)
         share = planned / np.where(total > 1e-9, total, 1.0)
         fraction = np.minimum(planned / np.where(demand > 0, demand, 1.0), 1.0)
-        full = total >= demand * (1.0 - 1e-6)  # the plan serves the whole forecast row
-        routing = np.where(demand > 0, np.where(full, share, fraction),
+        # A row the plan serves only in part while an admissible site keeps idle GPUs was
+        # judged not worth serving in full: route the planned fraction and drop the rest, as
+        # planned. Otherwise (whole row served, or capacity full) route every arrival by share.
+        idle = (system.gpus - plan.busy[slot]) > 1e-6
+        partial = total < demand * (1.0 - 1e-6)
+        judged = partial & (system.admissible & idle[None, None, :]).any(axis=2, keepdims=True)
+        routing = np.where(demand > 0, np.where(judged, fraction, share),
                            default_split(system, obs.gpus_free))
     else:
         routing = nearest
