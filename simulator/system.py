@@ -107,15 +107,18 @@ class SystemModel:
         rise = self.pue_slope_per_c * np.maximum(0.0, temperature_c - self.pue_threshold_c)
         return np.minimum(self.pue_max, self.pue_base + rise)
 
+    @property
+    def busy_increment_mw_per_gpu(self) -> np.ndarray:
+        """IT power (MW) a GPU draws busy above idle, per site."""
+        return self.busy_mw_per_gpu - self.idle_mw_per_gpu
+
     def it_power_mw(self, busy_gpus: np.ndarray) -> np.ndarray:
         """IT power (MW): all GPUs idle-powered plus the busy increment for busy GPUs."""
-        return self.gpus * self.idle_mw_per_gpu + (
-            self.busy_mw_per_gpu - self.idle_mw_per_gpu
-        ) * busy_gpus
+        return self.gpus * self.idle_mw_per_gpu + self.busy_increment_mw_per_gpu * busy_gpus
 
     def marginal_mw_per_busy_gpu(self, temperature_c: np.ndarray) -> np.ndarray:
         """Facility power (MW) one more busy GPU adds, cooling included."""
-        return (self.busy_mw_per_gpu - self.idle_mw_per_gpu) * self.pue(temperature_c)
+        return self.busy_increment_mw_per_gpu * self.pue(temperature_c)
 
     def battery_range_mw(self, soc_mwh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Feasible one-hour battery setpoints: (lowest = -max discharge, highest = max charge)."""
