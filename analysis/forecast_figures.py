@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,6 +21,16 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
+def _panel_grid(n_panels: int, cols: int) -> tuple[Figure, np.ndarray]:
+    """A figure of ``n_panels`` 4 x 3 in panels, ``cols`` per row; unused cells hidden."""
+    rows = (n_panels + cols - 1) // cols
+    fig = _figure(4.0 * cols, 3.0 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def plot_errors(errors: pd.DataFrame) -> Figure:
     """MAE per lead bucket relative to the best single base forecaster, per dataset and signal."""
     day = errors[(errors["bucket"] != DAY_AHEAD)].copy()
@@ -29,8 +40,7 @@ def plot_errors(errors: pd.DataFrame) -> Figure:
     day["panel"] = day["dataset"] + ": " + day["signal"]
     panels = list(dict.fromkeys(day["panel"]))
     cols = 4
-    fig = _figure(4.0 * cols, 3.0 * ((len(panels) + cols - 1) // cols))
-    axes = fig.subplots((len(panels) + cols - 1) // cols, cols, squeeze=False).ravel()
+    fig, axes = _panel_grid(len(panels), cols)
     methods = [m for m in dict.fromkeys(day["method"]) if m != BEST_SINGLE]
     palette = dict(zip(methods, sns.color_palette("tab10", len(methods)), strict=True))
     for ax, panel in zip(axes, panels, strict=False):
@@ -40,8 +50,6 @@ def plot_errors(errors: pd.DataFrame) -> Figure:
         ax.axhline(1.0, color="grey", lw=0.8)
         ax.axhline(0.9, color="grey", lw=0.8, ls=":")
         ax.set(title=panel, xlabel="lead (hours ahead)", ylabel="MAE / best single")
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
     fig.suptitle("Forecast error relative to the best single base forecaster "
                  "(dotted: 10 % below)")
     return fig
@@ -54,15 +62,12 @@ def plot_regret(regret: pd.DataFrame) -> Figure:
                          panel=regret["dataset"] + ": " + regret["signal"])
     panels = list(dict.fromkeys(data["panel"]))
     cols = 4
-    fig = _figure(4.0 * cols, 3.0 * ((len(panels) + cols - 1) // cols))
-    axes = fig.subplots((len(panels) + cols - 1) // cols, cols, squeeze=False).ravel()
+    fig, axes = _panel_grid(len(panels), cols)
     for ax, panel in zip(axes, panels, strict=False):
         sns.lineplot(data[data["panel"] == panel], x="day", y="regret_per_forecast",
                      hue="correction", ax=ax, legend=ax is axes[0])
         ax.axhline(0.0, color="grey", lw=0.8)
         ax.set(title=panel, xlabel="run day", ylabel="cumulative regret / forecasts")
-    for ax in axes[len(panels):]:
-        ax.set_visible(False)
     fig.suptitle("Regret per forecast against the best fixed weights in hindsight "
                  "(Huber loss in units of sigma)")
     return fig
