@@ -256,13 +256,12 @@ class Simulation(SteppedClock):
 
         self._start_jobs(t, decision.starts)
         arrived = self.traces.demand[row]
+        free_gpus = sys_.gpus - self.gpus_training
         routing = hour.checked_routing(sys_, decision.routing, clip)
         if decision.routing is None:  # no routing of the policy's own: the default split
-            routing = hour.fill_empty_rows(sys_, routing, arrived,
-                                           sys_.gpus - self.gpus_training, clip)
+            routing = hour.fill_empty_rows(sys_, routing, arrived, free_gpus, clip)
         routed = routing * arrived[:, :, None]
-        served = hour.serve_inference(sys_, routed, sys_.gpus - self.gpus_training,
-                                      self._priority)
+        served = hour.serve_inference(sys_, routed, free_gpus, self._priority)
         temperature = sig["temperature"][row]
         pue = sys_.pue(temperature)
         load = hour.facility_load(sys_, served, self.gpus_training, pue)
