@@ -160,11 +160,12 @@ def _variant(spec: SweepSpec, base: Scenario, where: str, point: dict[str, Any],
 def check_policies(spec: SweepSpec, source: str) -> None:
     """Fail fast, in one line, on an unknown policy or an option its constructor refuses."""
     for name in spec.policies:
+        options = dict(spec.policy_options.get(name, {}))
         try:
-            check_policy(name, dict(spec.policy_options.get(name, {})))
+            check_policy(name, options)
         except GridShiftError as err:
-            raise SweepSpecError(f"{_where(source)}: policies: {err}; choose others with "
-                                 "--policies") from None
+            hint = "" if options else "; choose others with --policies"
+            raise SweepSpecError(f"{_where(source)}: policies: {err}{hint}") from None
 
 
 def _with_seed(scenario: Scenario, seed: int, source: str) -> Scenario:

@@ -28,7 +28,9 @@ from gridshift.overrides import (
     DaysOpt,
     FillOpt,
     LongRunOpt,
+    PolicyOptionOpt,
     StartOpt,
+    policy_options,
     resolve_scenario,
 )
 from policies.registry import policy_names
@@ -51,11 +53,13 @@ ForecastOpt = Annotated[str | None, typer.Option(help="forecaster for every sign
 def run(scenario: ScenarioArg, policy: Annotated[str, typer.Option(help="policy name")] = "greedy",
         seed: SeedOpt = None, out: OutOpt = Path("results"), check: CheckOpt = True,
         forecast: ForecastOpt = None, data_dir: DataOpt = None, start: StartOpt = None,
-        days: DaysOpt = None, fill: FillOpt = None, allow_long_run: LongRunOpt = False) -> None:
+        days: DaysOpt = None, fill: FillOpt = None, allow_long_run: LongRunOpt = False,
+        policy_option: PolicyOptionOpt = None) -> None:
     """Simulate one policy; write the run folder and print its KPIs."""
+    options = policy_options(policy_option, [policy]).get(policy)
     done = api.run(resolve_scenario(scenario, start, days, fill, allow_long_run), policy,
                    seed=seed, out_dir=out, check=check, forecast=forecast, data_dir=data_dir,
-                   progress=True)
+                   policy_options=options, progress=True)
     typer.echo(kpi_table(pd.DataFrame([{"policy": policy, **done.kpis}]).set_index("policy")))
     typer.echo(f"run folder: {done.folder}")
 

@@ -23,7 +23,14 @@ from analysis.site_kpis import by_site_table
 from analysis.sweep import WORKER_MODULES, SweepResult, plan_sweep, run_tasks
 from analysis.sweep_store import param_columns, value_label
 from analysis.tables import format_comparison, grid
-from gridshift.overrides import DaysOpt, FillOpt, LongRunOpt, scenario_overrides
+from gridshift.overrides import (
+    DaysOpt,
+    FillOpt,
+    LongRunOpt,
+    PolicyOptionOpt,
+    policy_options,
+    scenario_overrides,
+)
 from gridshift.overrides import StartOpt as RunStartOpt
 from simulator.errors import RunFailedError, SweepSpecError
 
@@ -139,6 +146,7 @@ def compare(
     by: Annotated[str, typer.Option(
         "--by", help="run (whole system), site or zone: one block per site or zone")] = "run",
     allow_long_run: LongRunOpt = False,
+    policy_option: PolicyOptionOpt = None,
 ) -> None:
     """Run policies x seeds in parallel; print each KPI's mean and confidence interval across
     seeds, the change against a baseline policy and the regret against the oracle."""
@@ -154,8 +162,10 @@ def compare(
         check_output_file(table, "--table", (".csv", ".parquet"))
     if out is not None:
         check_output_dir(out, "--out")
+    options = policy_options(policy_option, names)
     plan = plan_sweep(comparison_spec(scenario, names, parse_seeds(seeds), forecast=forecast,
                                       check=check, save_runs=out is not None,
+                                      policy_options=options,
                                       updates=scenario_overrides(start, days, fill,
                                                                  allow_long_run)),
                       data_dir=data_dir)
