@@ -3,11 +3,13 @@
 Every run hour of the evaluation traces is issued by each corrector (and, inside it, by each
 base forecaster of its pool, including the ``ridge-ar`` regression); every forecast is scored
 when its truth is revealed. Prices are scored only beyond their published horizon (targets
-not yet published at the issue hour, :mod:`traces.forecast_info`). The first corrector is
-wrapped in a :class:`~traces.forecast_quantiles.QuantileForecaster`: its quantiles are scored
-by pinball loss, CRPS (approximated from the quantiles) and the coverage of the 10-90 %
-interval, against an empirical-quantile-of-residuals baseline (the same point forecast plus the
-empirical quantiles of its last four weeks of residuals per lead). Per-row losses give
+not yet published at the issue hour, :mod:`traces.forecast_info`). The first corrector's
+point forecast gets quantiles from both learners of
+:class:`~traces.forecast_quantiles.QuantileForecaster` (``conformal``, ``bregman`` = the
+pinball-loss Bregman steps); they are scored by pinball loss, CRPS (approximated from the
+quantiles) and the coverage of the 10-90 % interval, against an empirical-quantile-of-residuals
+baseline on the *same* point forecast (plus the empirical quantiles of its last four weeks of
+residuals per lead and series). Per-row losses give
 Diebold-Mariano tests of the headline comparisons. Regret and decision value: see
 :mod:`analysis.forecast_regret` and :mod:`analysis.forecast_decision`.
 """
@@ -26,10 +28,11 @@ from analysis.forecast_regret import RegretTracker
 from analysis.forecast_tables import series_names
 from simulator.traceset import TraceSet
 from traces.correction import OnlineCorrector, ScoreEvent
-from traces.forecast import CORRECTIONS, ForecastSettings, make_forecaster
+from traces.forecast import CORRECTIONS, ForecastSettings, exogenous_inputs, make_forecaster
 from traces.forecast_info import PRICE_SIGNALS, known_through
 from traces.forecast_quantiles import QuantileForecaster, pinball
 from traces.forecast_scoring import ErrorAccumulator
+from traces.forecasters import Forecaster
 
 RESIDUAL_WINDOW_H = 28 * 24
 """Window of the empirical-quantile-of-residuals baseline (per lead and series)."""
@@ -81,8 +84,12 @@ class _Scorer:
             self.loss.append(np.einsum("lmk,lm->k", err, weight) / weight.sum())
 
 
+QUANTILE_LEARNERS: dict[str, str] = {"conformal": "conformal", "bregman": "pinball"}
+"""Column suffix in the quantile tables -> QuantileForecaster method."""
+
+
 class _QuantileScorer:
-    """Pinball and coverage sums of the learned quantiles; residuals for the baseline."""
+    """Pinball and coverage sums of learned quantiles; residuals for the baseline."""
 
     def __init__(self, levels: np.ndarray, rows: int, horizon: int, n_series: int,
                  first: int, scorer: _Scorer) -> None:
@@ -109,17 +116,20 @@ class _QuantileScorer:
         self.point[issue, leads] = np.where(w > 0, point, np.nan)
         self.truth[issue, leads] = truth
 
-    def frame(self, first: int) -> pd.DataFrame:
-        """Per series: mean pinball (over levels), CRPS ~ 2 x mean pinball, 10-90 coverage,
-        for the learned quantiles and the empirical-quantile-of-residuals baseline."""
-        base = self._baseline(first)
+    def frame(self, name: str) -> pd.DataFrame:
+        """Per series: mean pinball (over levels), CRPS ~ 2 x mean pinball and 10-90 coverage
+        of these quantiles, in columns suffixed ``name``."""
         n = np.where(self.n > 0, self.n, np.nan)
-        learned = self.pinball / n
-        return pd.DataFrame({
-            "n": self.n, "pinball_learned": learned.mean(axis=0),
-            "crps_learned": 2.0 * learned.mean(axis=0), "coverage_learned": self.covered / n,
-            "pinball_empirical": base[0], "crps_empirical": 2.0 * base[0],
-            "coverage_empirical": base[1]})
+        learned = (self.pinball / n).mean(axis=0)
+        return pd.DataFrame({f"pinball_{name}": learned, f"crps_{name}": 2.0 * learned,
+                             f"coverage_{name}": self.covered / n})
+
+    def baseline_frame(self, first: int) -> pd.DataFrame:
+        """:meth:`frame` of the empirical-quantile-of-residuals baseline (``empirical``) on
+        the same point forecast, with the number of scored forecasts ``n``."""
+        base = self._baseline(first)
+        return pd.DataFrame({"n": self.n, "pinball_empirical": base[0],
+                             "crps_empirical": 2.0 * base[0], "coverage_empirical": base[1]})
 
     def _baseline(self, first: int) -> tuple[np.ndarray, np.ndarray]:
         point, truth = self.point[first:], self.truth[first:]
@@ -158,6 +168,7 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
         by_site = traces.notes.get("zones", {})
         zones = [by_site.get(s) if isinstance(by_site, dict) else None for s in traces.sites]
     known_rows = known_through(traces.index, zones, settings.prices_known_day_ahead)
+    inputs = exogenous_inputs(traces, known_rows)
     experts: tuple[str, ...] = ()
     buckets: tuple[str, ...] = ()
     for signal in signals:
@@ -165,7 +176,8 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
         names = series_names(traces, signal)
         known = known_rows if signal in PRICE_SIGNALS else None
         for i, kind in enumerate(kinds):
-            corrector = make_forecaster(kind, truth, seed, signal=signal, settings=settings)
+            corrector = make_forecaster(kind, truth, seed, signal=signal, settings=settings,
+                                        inputs=inputs)
             assert isinstance(corrector, OnlineCorrector)
             experts, buckets = corrector.experts, corrector.bucket_labels
             scorer = _Scorer((*experts, kind), horizon, len(names), known)
@@ -173,15 +185,21 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
             tracker = RegretTracker(corrector)
             if signal in regret:
                 corrector.observers.append(tracker.add_event)
-            driver, qscore = corrector, None
-            if i == 0:
-                driver = QuantileForecaster(corrector, horizon, warmup_h=0)
-                qscore = _QuantileScorer(driver.levels, len(truth), horizon, len(names), first,
-                                         scorer)
-                driver.observers.append(qscore)
+            drivers: list[Forecaster] = [corrector]
+            qscores: dict[str, _QuantileScorer] = {}
+            if i == 0:  # quantiles of the first corrector's point forecast
+                drivers = []
+                for label, method in QUANTILE_LEARNERS.items():
+                    wrapper = QuantileForecaster(corrector, horizon, warmup_h=0, method=method,
+                                                 known=known)
+                    qscores[label] = _QuantileScorer(wrapper.levels, len(truth), horizon,
+                                                     len(names), first, scorer)
+                    wrapper.observers.append(qscores[label])
+                    drivers.append(wrapper)
             tic = time.perf_counter()
             for row in range(first, len(truth)):
-                driver.issue(truth[:row], row, horizon)
+                for driver in drivers:  # the corrector issues once per row, then serves it
+                    driver.issue(truth[:row], row, horizon)
             wall[kind] += time.perf_counter() - tic
             frame = scorer.errors.frame(names)
             if i > 0:  # base forecasts are the same under every corrector
@@ -193,8 +211,10 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
             losses.append(pd.DataFrame(loss, columns=list(methods)).assign(
                 row=scorer.rows, dataset=dataset, signal=signal).melt(
                 id_vars=["dataset", "signal", "row"], var_name="method", value_name="mae"))
-            if qscore is not None:
-                qtables.append(qscore.frame(first).assign(
+            if qscores:
+                parts = [next(iter(qscores.values())).baseline_frame(first)]
+                parts += [q.frame(label) for label, q in qscores.items()]
+                qtables.append(pd.concat(parts, axis=1).assign(
                     dataset=dataset, signal=signal, series=list(names), method=kind))
             curve = tracker.curve()
             curves.append(curve.assign(hour=curve["row"] - first, dataset=dataset,

@@ -10,6 +10,7 @@ import typer
 from analysis.results import check_output_dir
 from policies.registry import check_policy
 from simulator.scenario import load_scenario
+from simulator.traceset import SIGNALS
 from traces.correction import CorrectionSettings
 from traces.forecast import ForecastSettings
 
@@ -46,6 +47,9 @@ def register(app: typer.Typer) -> None:
         huber_delta: Annotated[float, typer.Option(
             help="the correctors' residual clip in units of sigma (inf: squared loss)")]
         = CorrectionSettings.huber_delta,
+        signals: Annotated[str, typer.Option(
+            help="comma-separated signals to measure (default: all; e.g. carbon,buy_price "
+                 "for a quick run)")] = "",
     ) -> None:
         """Forecast error, regret and decision value of the online Bregman correction.
 
@@ -59,6 +63,11 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise typer.BadParameter(f"expected comma-separated integers, got '{seeds}'",
                                      param_hint="--seeds") from None
+        chosen = [s.strip() for s in signals.split(",") if s.strip()]
+        unknown = sorted(set(chosen) - set(SIGNALS))
+        if unknown:
+            raise typer.BadParameter(f"unknown signals {unknown} (known: {', '.join(SIGNALS)})",
+                                     param_hint="--signals")
         if synthetic_hours < 48:
             raise typer.BadParameter(f"must be >= 48, got {synthetic_hours}",
                                      param_hint="--synthetic-hours")
@@ -75,7 +84,7 @@ def register(app: typer.Typer) -> None:
                           settings=settings, policy=policy if decision else None,
                           seeds=seed_list,
                           scenarios=[s for s in scenario.split(",") if s.strip()],
-                          raw=raw, echo=typer.echo)
+                          raw=raw, echo=typer.echo, signals=chosen or None)
         from analysis.collection import write_manifest
 
         write_manifest(out, "forecast-eval", "forecast evaluation", scenario=scenario)
