@@ -55,7 +55,8 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
     ``scenarios``; write CSV tables and PNG figures into ``out_dir``; return the tables.
 
     ``settings`` (default: the defaults with :data:`POOL` as the correctors' bases) drive the
-    error measurement; the decision-value runs use each scenario's own forecast table.
+    error measurement; the decision-value runs use each scenario's own forecast table with the
+    same pool of bases.
     ``signals`` limits the error measurement to those signals (default: all of each dataset).
     """
     out = Path(out_dir)
@@ -131,7 +132,8 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
         for scenario in scenarios:
             echo(f"\ndecision value: policy {policy}, scenario {scenario}, seeds "
                  f"{', '.join(map(str, seeds))}, raw forecasts {raw} ...")
-            value = decision_value(scenario, policy, seeds, raw=raw, data_dir=data_dir)
+            value = decision_value(scenario, policy, seeds, raw=raw, data_dir=data_dir,
+                                   base=settings.correction.base)
             gaps = gap_summary(value)
             tag = f"{policy}_{scenario}"
             tables |= {f"decision_value_{tag}": value, f"decision_value_{tag}_summary": gaps}

@@ -54,7 +54,8 @@ def register(app: typer.Typer) -> None:
         """Forecast error, regret and decision value of the online Bregman correction.
 
         ``--relaxation`` and ``--huber-delta`` change the correctors of the error and regret
-        measurement only; the decision-value runs use the scenario's forecast table.
+        measurement only; the decision-value runs use the scenario's forecast table with the
+        same pool of bases (the defaults plus ridge-ar and ridge-arx).
         """
         from analysis.forecast_run import run_forecast_eval
 
