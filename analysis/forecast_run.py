@@ -133,7 +133,7 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
             echo(f"\ndecision value: policy {policy}, scenario {scenario}, seeds "
                  f"{', '.join(map(str, seeds))}, raw forecasts {raw} ...")
             value = decision_value(scenario, policy, seeds, raw=raw, data_dir=data_dir,
-                                   base=settings.correction.base)
+                                   pool=settings.correction.base)
             gaps = gap_summary(value)
             tag = f"{policy}_{scenario}"
             tables |= {f"decision_value_{tag}": value, f"decision_value_{tag}_summary": gaps}

@@ -175,3 +175,18 @@ def test_projection_corrector_keeps_weights_valid() -> None:
         if kind == "projection-entropy":
             assert (w > 0).all()
         assert corr.lambda_used and np.isfinite(corr.lambda_used).all()
+
+
+def test_conformal_quantiles_stay_finite_where_forecasts_are_exact() -> None:
+    """PV-like: zero at night (exact forecasts, residual scale 0), noisy by day."""
+    rng = np.random.default_rng(5)
+    hours = np.arange(1500)
+    day = np.sin(2 * np.pi * hours / 24).clip(0)[:, None]
+    y = day * (0.6 + 0.2 * rng.random((1500, 1)))
+    wrapper = QuantileForecaster(SeasonalNaiveForecaster(24), 24, warmup_h=0)
+    for row in range(100, 1400):
+        lo, hi = (wrapper.quantile(y[:row], row, 24, lv) for lv in (0.1, 0.9))
+        assert np.isfinite(lo).all() and np.isfinite(hi).all()
+    hour = (row + np.arange(24)) % 24
+    night, noon = (hour > 12), (hour >= 4) & (hour <= 8)
+    assert (hi - lo)[night].max() < 0.01 * (hi - lo)[noon].min()

@@ -10,7 +10,8 @@ as they are revealed (delayed feedback, as in :mod:`traces.forecast_online`). Tw
   ``scale_alpha`` per day) of ``|r|`` at that lead and hour; the offset is ``s`` times the
   empirical tau-quantile of the last ``window_h`` scaled residuals ``r / s`` of the lead and
   series (linear interpolation; normal quantiles until 24 are in). It adapts the width to the
-  hour of day and to the recent error level.
+  hour of day and to the recent error level. The scale is floored at 0.001 sigma and the
+  scaled residuals clipped at +-50 (cells of exact forecasts, e.g. PV at night).
 * ``pinball``: an offset ``q[tau, l, m]`` in units of the series' scale sigma takes one
   stochastic Bregman step (:func:`optimizers.bregman.relaxed_step`, Euclidean) on the pinball
   loss, subgradient ``1{y < y_hat + sigma q} - tau``, step ``step``; the offsets are sorted
@@ -38,6 +39,8 @@ QUANTILE_LEVELS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.
 QUANTILE_METHODS: tuple[str, ...] = ("conformal", "pinball")
 _EUCLIDEAN = Euclidean()
 _MIN_RESIDUALS = 24  # scaled residuals per lead and series before their quantiles are used
+_SCALE_FLOOR = 1e-3  # least residual scale, x sigma (a cell of exact forecasts: PV at night)
+_MAX_SCALED = 50.0  # scaled residuals are clipped here (a first error after exact ones)
 
 
 def pinball(truth: np.ndarray, quantile: np.ndarray, level: float) -> np.ndarray:
@@ -113,7 +116,8 @@ class QuantileForecaster(DelayedFeedbackForecaster):
             q = point[None] + scale * np.sort(self._q[:, leads], axis=0)
         else:
             cell = self._s[leads, (row + np.arange(horizon)) % 24]
-            scale = np.where(np.isfinite(cell), cell, self.scale)
+            scale = np.maximum(np.where(np.isfinite(cell), cell, self.scale),
+                               _SCALE_FLOOR * self.scale)
             q = point[None] + scale * self._q[:, leads]
         return np.concatenate([point[..., None], scale[..., None], np.moveaxis(q, 0, -1)],
                               axis=-1)
@@ -145,7 +149,8 @@ class QuantileForecaster(DelayedFeedbackForecaster):
             return
         lead = leads[lead_idx]
         slot = self._count[lead, series] % self.window_h
-        self._u[slot, lead, series] = resid[lead_idx, series] / scale[lead_idx, series]
+        self._u[slot, lead, series] = np.clip(resid[lead_idx, series] / scale[lead_idx, series],
+                                              -_MAX_SCALED, _MAX_SCALED)
         self._count[lead, series] += 1
         hour = self.revealed_row % 24
         old = self._s[lead, hour, series]

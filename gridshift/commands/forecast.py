@@ -77,14 +77,16 @@ def register(app: typer.Typer) -> None:
                 relaxation=relaxation, huber_delta=huber_delta))
         except ValueError as err:
             raise typer.BadParameter(str(err), param_hint="--relaxation/--huber-delta") from None
+        scenarios = [s.strip() for s in scenario.split(",") if s.strip()]
         if decision:
             check_policy(policy, {})
-            load_scenario(scenario)
+            for name in scenarios:
+                load_scenario(name)
         check_output_dir(out, "--out")
         run_forecast_eval(out, data_dir=data_dir, real=real, synthetic_hours=synthetic_hours,
                           settings=settings, policy=policy if decision else None,
                           seeds=seed_list,
-                          scenarios=[s for s in scenario.split(",") if s.strip()],
+                          scenarios=scenarios,
                           raw=raw, echo=typer.echo, signals=chosen or None)
         from analysis.collection import write_manifest
 
