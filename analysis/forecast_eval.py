@@ -89,16 +89,16 @@ QUANTILE_LEARNERS: dict[str, str] = {"conformal": "conformal", "bregman": "pinba
 
 
 class _QuantileScorer:
-    """Pinball and coverage sums of learned quantiles; residuals for the baseline."""
+    """Per forecast (issue row, lead, series): mean pinball over the levels and whether the
+    10-90 % interval covered the truth; residuals for the baseline."""
 
     def __init__(self, levels: np.ndarray, rows: int, horizon: int, n_series: int,
                  first: int, scorer: _Scorer) -> None:
         self.levels = levels
         self.first = first
         self.scorer = scorer
-        self.pinball = np.zeros((len(levels), n_series))
-        self.covered = np.zeros(n_series)
-        self.n = np.zeros(n_series)
+        self.loss = np.full((rows, horizon, n_series), np.nan)
+        self.inside = np.zeros((rows, horizon, n_series), dtype=bool)
         self.point = np.full((rows, horizon, n_series), np.nan)
         self.truth = np.full((rows, horizon, n_series), np.nan)
 
@@ -106,51 +106,51 @@ class _QuantileScorer:
                  truth: np.ndarray) -> None:
         issue = row - leads
         mask = self.scorer.mask(issue, row)
-        w = np.ones(point.shape) if mask is None else mask.astype(float)
-        w = w * (issue >= self.first)[:, None]
-        loss = np.stack([pinball(truth, served[k], lv) for k, lv in enumerate(self.levels)])
-        self.pinball += np.einsum("klm,lm->km", loss, w)
-        inside = (truth >= served[0]) & (truth <= served[-1])
-        self.covered += (inside * w).sum(axis=0)
-        self.n += w.sum(axis=0)
-        self.point[issue, leads] = np.where(w > 0, point, np.nan)
+        scored = np.ones(point.shape, dtype=bool) if mask is None else mask
+        scored = scored & (issue >= self.first)[:, None]
+        loss = np.mean([pinball(truth, served[k], lv) for k, lv in enumerate(self.levels)],
+                       axis=0)
+        self.loss[issue, leads] = np.where(scored, loss, np.nan)
+        self.inside[issue, leads] = (truth >= served[0]) & (truth <= served[-1])
+        self.point[issue, leads] = np.where(scored, point, np.nan)
         self.truth[issue, leads] = truth
 
-    def frame(self, name: str) -> pd.DataFrame:
-        """Per series: mean pinball (over levels), CRPS ~ 2 x mean pinball and 10-90 coverage
-        of these quantiles, in columns suffixed ``name``."""
-        n = np.where(self.n > 0, self.n, np.nan)
-        learned = (self.pinball / n).mean(axis=0)
-        return pd.DataFrame({f"pinball_{name}": learned, f"crps_{name}": 2.0 * learned,
-                             f"coverage_{name}": self.covered / n})
-
-    def baseline_frame(self, first: int) -> pd.DataFrame:
-        """:meth:`frame` of the empirical-quantile-of-residuals baseline (``empirical``) on
-        the same point forecast, with the number of scored forecasts ``n``."""
-        base = self._baseline(first)
-        return pd.DataFrame({"n": self.n, "pinball_empirical": base[0],
-                             "crps_empirical": 2.0 * base[0], "coverage_empirical": base[1]})
-
-    def _baseline(self, first: int) -> tuple[np.ndarray, np.ndarray]:
-        point, truth = self.point[first:], self.truth[first:]
-        resid = truth - point
-        horizon = point.shape[1]
-        loss = np.zeros((len(self.levels), point.shape[2]))
-        covered = np.zeros(point.shape[2])
-        count = np.zeros(point.shape[2])
-        for lead in range(horizon):
+    def baseline(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per forecast, the mean pinball (NaN where undefined: fewer than 24 past residuals)
+        and coverage of the empirical-quantile-of-residuals baseline on the same point
+        forecast: its quantiles are the point plus the empirical quantiles of the residuals
+        of the same lead and series revealed in the last ``RESIDUAL_WINDOW_H`` issue rows."""
+        resid = self.truth - self.point
+        loss = np.full(self.loss.shape, np.nan)
+        inside = np.zeros(self.loss.shape, dtype=bool)
+        for lead in range(resid.shape[1]):
             past = pd.DataFrame(resid[:, lead]).shift(lead + 1).rolling(
                 RESIDUAL_WINDOW_H, min_periods=24)
-            qs = np.stack([past.quantile(lv).to_numpy() for lv in self.levels])
-            q = point[:, lead][None] + qs
-            ok = np.isfinite(q).all(axis=0) & np.isfinite(truth[:, lead])
-            y = truth[:, lead]
-            for k, lv in enumerate(self.levels):
-                loss[k] += np.where(ok, pinball(y, q[k], lv), 0.0).sum(axis=0)
-            covered += (ok & (y >= q[0]) & (y <= q[-1])).sum(axis=0)
-            count += ok.sum(axis=0)
-        count = np.where(count > 0, count, np.nan)
-        return (loss / count).mean(axis=0), covered / count
+            q = self.point[:, lead][None] + np.stack(
+                [past.quantile(lv).to_numpy() for lv in self.levels])
+            y = self.truth[:, lead]
+            loss[:, lead] = np.mean([pinball(y, q[k], lv) for k, lv in enumerate(self.levels)],
+                                    axis=0)
+            inside[:, lead] = (y >= q[0]) & (y <= q[-1])
+        return loss, inside
+
+
+def quantile_frame(scorers: dict[str, _QuantileScorer]) -> pd.DataFrame:
+    """Per series: mean pinball (over levels), CRPS ~ 2 x mean pinball and 10-90 % coverage of
+    each learner (columns suffixed by its label) and of the ``empirical`` baseline, all on the
+    same forecasts: those scored where every one is defined (``n`` of them)."""
+    first = next(iter(scorers.values()))
+    results = {"empirical": first.baseline(), **{k: (s.loss, s.inside) for k, s in
+                                                 scorers.items()}}
+    common = np.logical_and.reduce([np.isfinite(loss) for loss, _ in results.values()])
+    n = common.sum(axis=(0, 1)).astype(float)
+    count = np.where(n > 0, n, np.nan)
+    table = {"n": n}
+    for label, (loss, inside) in results.items():
+        mean = np.where(common, loss, 0.0).sum(axis=(0, 1)) / count
+        table |= {f"pinball_{label}": mean, f"crps_{label}": 2.0 * mean,
+                  f"coverage_{label}": (common & inside).sum(axis=(0, 1)) / count}
+    return pd.DataFrame(table)
 
 
 def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: ForecastSettings,
@@ -212,9 +212,7 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
                 row=scorer.rows, dataset=dataset, signal=signal).melt(
                 id_vars=["dataset", "signal", "row"], var_name="method", value_name="mae"))
             if qscores:
-                parts = [next(iter(qscores.values())).baseline_frame(first)]
-                parts += [q.frame(label) for label, q in qscores.items()]
-                qtables.append(pd.concat(parts, axis=1).assign(
+                qtables.append(quantile_frame(qscores).assign(
                     dataset=dataset, signal=signal, series=list(names), method=kind))
             curve = tracker.curve()
             curves.append(curve.assign(hour=curve["row"] - first, dataset=dataset,

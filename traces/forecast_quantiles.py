@@ -55,7 +55,8 @@ class QuantileForecaster(DelayedFeedbackForecaster):
     def __init__(self, base: Forecaster, horizon_h: int = 24, step: float = 0.02,
                  warmup_h: int = 28 * 24, levels: tuple[float, ...] = QUANTILE_LEVELS, *,
                  method: str = "conformal", known: np.ndarray | None = None,
-                 window_h: int = 56 * 24, scale_alpha: float = 0.05) -> None:
+                 window_h: int = 56 * 24, scale_alpha: float = 0.05, prior_days: float = 10.0,
+                 winsor: float = 4.0) -> None:
         super().__init__(horizon_h, warmup_h)
         if method not in QUANTILE_METHODS:
             raise ValueError(f"unknown quantile method '{method}' (known: "
@@ -70,6 +71,7 @@ class QuantileForecaster(DelayedFeedbackForecaster):
         self.levels = np.asarray(levels, dtype=float)
         self.step, self.method, self.known = step, method, known
         self.window_h, self.scale_alpha = window_h, scale_alpha
+        self.prior_days, self.winsor = prior_days, winsor
         self.observers: list[Callable[..., None]] = []
         """Called at every reveal with the revealed row, 0-based leads [L], point [L, M] and
         quantile [K, L, M] forecasts as issued, and the truth [M]."""
@@ -101,7 +103,11 @@ class QuantileForecaster(DelayedFeedbackForecaster):
         if self.method == "pinball":
             self._q = np.zeros((k, h, n_series))
             return
-        self._s = np.full((h, 24, n_series), np.nan)  # residual scale per lead, hour of day
+        # bias-corrected moving averages of |r| per lead and hour of day, and per lead
+        self._s = np.zeros((h, 24, n_series))
+        self._n_s = np.zeros((h, 24, n_series))
+        self._s_lead = np.zeros((h, n_series))
+        self._n_lead = np.zeros((h, n_series))
         self._u = np.full((self.window_h, h, n_series), np.inf)  # scaled residuals (ring)
         self._count = np.zeros((h, n_series), dtype=int)
         self._q = np.broadcast_to((norm.ppf(self.levels) / np.sqrt(2.0 / np.pi))[:, None, None],
@@ -115,12 +121,21 @@ class QuantileForecaster(DelayedFeedbackForecaster):
             scale = np.broadcast_to(self.scale, point.shape)
             q = point[None] + scale * np.sort(self._q[:, leads], axis=0)
         else:
-            cell = self._s[leads, (row + np.arange(horizon)) % 24]
-            scale = np.maximum(np.where(np.isfinite(cell), cell, self.scale),
-                               _SCALE_FLOOR * self.scale)
+            scale = self._scale_of(leads, (row + np.arange(horizon)) % 24)
             q = point[None] + scale * self._q[:, leads]
         return np.concatenate([point[..., None], scale[..., None], np.moveaxis(q, 0, -1)],
                               axis=-1)
+
+    def _scale_of(self, leads: np.ndarray, hours: np.ndarray) -> np.ndarray:
+        """Residual scale [L, M] at ``leads`` and target ``hours``: the hour's scale shrunk
+        towards the lead's (``prior_days`` of weight), sigma before any; floored."""
+        n_lead = self._n_lead[leads]
+        lead = np.where(n_lead > 0, _unbiased(self._s_lead[leads], n_lead,
+                                              self.scale_alpha / 24.0), self.scale)
+        n = self._n_s[leads, hours]
+        cell = _unbiased(self._s[leads, hours], n, self.scale_alpha)
+        scale = (n * cell + self.prior_days * lead) / (n + self.prior_days)
+        return np.maximum(scale, _SCALE_FLOOR * self.scale)
 
     def _predict(self, features: np.ndarray, leads: np.ndarray) -> np.ndarray:
         return features[..., 0]
@@ -153,10 +168,13 @@ class QuantileForecaster(DelayedFeedbackForecaster):
                                               -_MAX_SCALED, _MAX_SCALED)
         self._count[lead, series] += 1
         hour = self.revealed_row % 24
-        old = self._s[lead, hour, series]
-        size = np.abs(resid[lead_idx, series])
-        self._s[lead, hour, series] = np.where(
-            np.isfinite(old), (1.0 - self.scale_alpha) * old + self.scale_alpha * size, size)
+        size = np.minimum(np.abs(resid[lead_idx, series]),
+                          self.winsor * scale[lead_idx, series])  # a spike inflates it less
+        for state, count, alpha, at in (
+                (self._s, self._n_s, self.scale_alpha, (lead, hour, series)),
+                (self._s_lead, self._n_lead, self.scale_alpha / 24.0, (lead, series))):
+            state[at] = (1.0 - alpha) * state[at] + alpha * size
+            count[at] += 1
         touched = np.unique(lead)
         n = np.minimum(self._count[touched], self.window_h)  # [T, M]
         ranked = np.sort(self._u[:, touched], axis=0)  # unfilled slots (inf) sort last
@@ -170,3 +188,10 @@ class QuantileForecaster(DelayedFeedbackForecaster):
             q = a + (pos - lo) * (b - a)
         ready = (n >= _MIN_RESIDUALS)[None]
         self._q[:, touched] = np.where(ready, q, self._q[:, touched])
+
+
+def _unbiased(average: np.ndarray, n: np.ndarray, alpha: float) -> np.ndarray:
+    """A moving average started at 0 after ``n`` steps of weight ``alpha``, bias-corrected
+    (the plain mean of the first steps); 0 where ``n`` is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, average / (1.0 - (1.0 - alpha) ** n), 0.0)
