@@ -6,8 +6,10 @@ forecast plus an offset learned online from the point forecast's residuals ``r =
 as they are revealed (delayed feedback, as in :mod:`traces.forecast_online`). Two learners:
 
 * ``conformal`` (the default): scaled conformal calibration. A residual scale ``s[l, h, m]``
-  per lead, target hour of day h and series is the exponential moving average (weight
-  ``scale_alpha`` per day) of ``|r|`` at that lead and hour; the offset is ``s`` times the
+  per lead, target hour of day h and series is the bias-corrected exponential moving average
+  (weight ``scale_alpha`` per day) of ``|r|`` at that lead and hour (``|r|`` winsorized at
+  ``winsor`` times the scale in use), shrunk towards the lead's own average over all hours
+  with ``prior_days`` updates of weight; the offset is ``s`` times the
   empirical tau-quantile of the last ``window_h`` scaled residuals ``r / s`` of the lead and
   series (linear interpolation; normal quantiles until 24 are in). It adapts the width to the
   hour of day and to the recent error level. The scale is floored at 0.001 sigma and the
