@@ -15,15 +15,19 @@ from traces.forecast import CORRECTIONS
 
 def decision_value(scenario: str | Scenario, policy: str, seeds: Sequence[int],
                    raw: str = "seasonal-naive-24", corrections: Sequence[str] = CORRECTIONS,
-                   data_dir: str | Path | None = None) -> pd.DataFrame:
+                   data_dir: str | Path | None = None,
+                   pool: Sequence[str] | None = None) -> pd.DataFrame:
     """Total benefit (USD) of ``policy`` with raw, corrected and perfect forecasts per seed
     (same scenario and traces for all three), and the share of the raw-to-perfect benefit gap
-    each correction closes. ``raw`` also names the uncorrected forecaster of every signal."""
+    each correction closes. ``raw`` also names the uncorrected forecaster of every signal;
+    ``pool`` the correctors' base forecasters (default: the scenario's)."""
     from analysis.runs import build_traces, simulate
 
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    bases = {} if pool is None else {"forecast.base": list(pool)}
     variants = {raw: {"forecast.method": raw, "forecast.correction": "none"},
-                **{k: {"forecast.method": raw, "forecast.correction": k} for k in corrections},
+                **{k: {"forecast.method": raw, "forecast.correction": k, **bases}
+                   for k in corrections},
                 "perfect": {"forecast.method": "perfect", "forecast.correction": "none"}}
     rows = []
     for seed in seeds:

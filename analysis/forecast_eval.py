@@ -3,11 +3,13 @@
 Every run hour of the evaluation traces is issued by each corrector (and, inside it, by each
 base forecaster of its pool, including the ``ridge-ar`` regression); every forecast is scored
 when its truth is revealed. Prices are scored only beyond their published horizon (targets
-not yet published at the issue hour, :mod:`traces.forecast_info`). The first corrector is
-wrapped in a :class:`~traces.forecast_quantiles.QuantileForecaster`: its quantiles are scored
-by pinball loss, CRPS (approximated from the quantiles) and the coverage of the 10-90 %
-interval, against an empirical-quantile-of-residuals baseline (the same point forecast plus the
-empirical quantiles of its last four weeks of residuals per lead). Per-row losses give
+not yet published at the issue hour, :mod:`traces.forecast_info`). The first corrector's
+point forecast gets quantiles from both learners of
+:class:`~traces.forecast_quantiles.QuantileForecaster` (``conformal``, ``bregman`` = the
+pinball-loss Bregman steps); they are scored by pinball loss, CRPS (approximated from the
+quantiles) and the coverage of the 10-90 % interval, against an empirical-quantile-of-residuals
+baseline on the *same* point forecast (plus the empirical quantiles of its last four weeks of
+residuals per lead and series). Per-row losses give
 Diebold-Mariano tests of the headline comparisons. Regret and decision value: see
 :mod:`analysis.forecast_regret` and :mod:`analysis.forecast_decision`.
 """
@@ -26,10 +28,11 @@ from analysis.forecast_regret import RegretTracker
 from analysis.forecast_tables import series_names
 from simulator.traceset import TraceSet
 from traces.correction import OnlineCorrector, ScoreEvent
-from traces.forecast import CORRECTIONS, ForecastSettings, make_forecaster
+from traces.forecast import CORRECTIONS, ForecastSettings, exogenous_inputs, make_forecaster
 from traces.forecast_info import PRICE_SIGNALS, known_through
 from traces.forecast_quantiles import QuantileForecaster, pinball
 from traces.forecast_scoring import ErrorAccumulator
+from traces.forecasters import Forecaster
 
 RESIDUAL_WINDOW_H = 28 * 24
 """Window of the empirical-quantile-of-residuals baseline (per lead and series)."""
@@ -81,17 +84,21 @@ class _Scorer:
             self.loss.append(np.einsum("lmk,lm->k", err, weight) / weight.sum())
 
 
+QUANTILE_LEARNERS: dict[str, str] = {"conformal": "conformal", "bregman": "pinball"}
+"""Column suffix in the quantile tables -> QuantileForecaster method."""
+
+
 class _QuantileScorer:
-    """Pinball and coverage sums of the learned quantiles; residuals for the baseline."""
+    """Per forecast (issue row, lead, series): mean pinball over the levels and whether the
+    10-90 % interval covered the truth; residuals for the baseline."""
 
     def __init__(self, levels: np.ndarray, rows: int, horizon: int, n_series: int,
                  first: int, scorer: _Scorer) -> None:
         self.levels = levels
         self.first = first
         self.scorer = scorer
-        self.pinball = np.zeros((len(levels), n_series))
-        self.covered = np.zeros(n_series)
-        self.n = np.zeros(n_series)
+        self.loss = np.full((rows, horizon, n_series), np.nan)
+        self.inside = np.zeros((rows, horizon, n_series), dtype=bool)
         self.point = np.full((rows, horizon, n_series), np.nan)
         self.truth = np.full((rows, horizon, n_series), np.nan)
 
@@ -99,48 +106,51 @@ class _QuantileScorer:
                  truth: np.ndarray) -> None:
         issue = row - leads
         mask = self.scorer.mask(issue, row)
-        w = np.ones(point.shape) if mask is None else mask.astype(float)
-        w = w * (issue >= self.first)[:, None]
-        loss = np.stack([pinball(truth, served[k], lv) for k, lv in enumerate(self.levels)])
-        self.pinball += np.einsum("klm,lm->km", loss, w)
-        inside = (truth >= served[0]) & (truth <= served[-1])
-        self.covered += (inside * w).sum(axis=0)
-        self.n += w.sum(axis=0)
-        self.point[issue, leads] = np.where(w > 0, point, np.nan)
+        scored = np.ones(point.shape, dtype=bool) if mask is None else mask
+        scored = scored & (issue >= self.first)[:, None]
+        loss = np.mean([pinball(truth, served[k], lv) for k, lv in enumerate(self.levels)],
+                       axis=0)
+        self.loss[issue, leads] = np.where(scored, loss, np.nan)
+        self.inside[issue, leads] = (truth >= served[0]) & (truth <= served[-1])
+        self.point[issue, leads] = np.where(scored, point, np.nan)
         self.truth[issue, leads] = truth
 
-    def frame(self, first: int) -> pd.DataFrame:
-        """Per series: mean pinball (over levels), CRPS ~ 2 x mean pinball, 10-90 coverage,
-        for the learned quantiles and the empirical-quantile-of-residuals baseline."""
-        base = self._baseline(first)
-        n = np.where(self.n > 0, self.n, np.nan)
-        learned = self.pinball / n
-        return pd.DataFrame({
-            "n": self.n, "pinball_learned": learned.mean(axis=0),
-            "crps_learned": 2.0 * learned.mean(axis=0), "coverage_learned": self.covered / n,
-            "pinball_empirical": base[0], "crps_empirical": 2.0 * base[0],
-            "coverage_empirical": base[1]})
-
-    def _baseline(self, first: int) -> tuple[np.ndarray, np.ndarray]:
-        point, truth = self.point[first:], self.truth[first:]
-        resid = truth - point
-        horizon = point.shape[1]
-        loss = np.zeros((len(self.levels), point.shape[2]))
-        covered = np.zeros(point.shape[2])
-        count = np.zeros(point.shape[2])
-        for lead in range(horizon):
+    def baseline(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per forecast, the mean pinball (NaN where undefined: fewer than 24 past residuals)
+        and coverage of the empirical-quantile-of-residuals baseline on the same point
+        forecast: its quantiles are the point plus the empirical quantiles of the residuals
+        of the same lead and series revealed in the last ``RESIDUAL_WINDOW_H`` issue rows."""
+        resid = self.truth - self.point
+        loss = np.full(self.loss.shape, np.nan)
+        inside = np.zeros(self.loss.shape, dtype=bool)
+        for lead in range(resid.shape[1]):
             past = pd.DataFrame(resid[:, lead]).shift(lead + 1).rolling(
                 RESIDUAL_WINDOW_H, min_periods=24)
-            qs = np.stack([past.quantile(lv).to_numpy() for lv in self.levels])
-            q = point[:, lead][None] + qs
-            ok = np.isfinite(q).all(axis=0) & np.isfinite(truth[:, lead])
-            y = truth[:, lead]
-            for k, lv in enumerate(self.levels):
-                loss[k] += np.where(ok, pinball(y, q[k], lv), 0.0).sum(axis=0)
-            covered += (ok & (y >= q[0]) & (y <= q[-1])).sum(axis=0)
-            count += ok.sum(axis=0)
-        count = np.where(count > 0, count, np.nan)
-        return (loss / count).mean(axis=0), covered / count
+            q = self.point[:, lead][None] + np.stack(
+                [past.quantile(lv).to_numpy() for lv in self.levels])
+            y = self.truth[:, lead]
+            loss[:, lead] = np.mean([pinball(y, q[k], lv) for k, lv in enumerate(self.levels)],
+                                    axis=0)
+            inside[:, lead] = (y >= q[0]) & (y <= q[-1])
+        return loss, inside
+
+
+def quantile_frame(scorers: dict[str, _QuantileScorer]) -> pd.DataFrame:
+    """Per series: mean pinball (over levels), CRPS ~ 2 x mean pinball and 10-90 % coverage of
+    each learner (columns suffixed by its label) and of the ``empirical`` baseline, all on the
+    same forecasts: those scored where every one is defined (``n`` of them)."""
+    first = next(iter(scorers.values()))
+    results = {"empirical": first.baseline(), **{k: (s.loss, s.inside) for k, s in
+                                                 scorers.items()}}
+    common = np.logical_and.reduce([np.isfinite(loss) for loss, _ in results.values()])
+    n = common.sum(axis=(0, 1)).astype(float)
+    count = np.where(n > 0, n, np.nan)
+    table = {"n": n}
+    for label, (loss, inside) in results.items():
+        mean = np.where(common, loss, 0.0).sum(axis=(0, 1)) / count
+        table |= {f"pinball_{label}": mean, f"crps_{label}": 2.0 * mean,
+                  f"coverage_{label}": (common & inside).sum(axis=(0, 1)) / count}
+    return pd.DataFrame(table)
 
 
 def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: ForecastSettings,
@@ -158,6 +168,7 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
         by_site = traces.notes.get("zones", {})
         zones = [by_site.get(s) if isinstance(by_site, dict) else None for s in traces.sites]
     known_rows = known_through(traces.index, zones, settings.prices_known_day_ahead)
+    inputs = exogenous_inputs(traces, known_rows)
     experts: tuple[str, ...] = ()
     buckets: tuple[str, ...] = ()
     for signal in signals:
@@ -165,7 +176,8 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
         names = series_names(traces, signal)
         known = known_rows if signal in PRICE_SIGNALS else None
         for i, kind in enumerate(kinds):
-            corrector = make_forecaster(kind, truth, seed, signal=signal, settings=settings)
+            corrector = make_forecaster(kind, truth, seed, signal=signal, settings=settings,
+                                        inputs=inputs)
             assert isinstance(corrector, OnlineCorrector)
             experts, buckets = corrector.experts, corrector.bucket_labels
             scorer = _Scorer((*experts, kind), horizon, len(names), known)
@@ -173,15 +185,21 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
             tracker = RegretTracker(corrector)
             if signal in regret:
                 corrector.observers.append(tracker.add_event)
-            driver, qscore = corrector, None
-            if i == 0:
-                driver = QuantileForecaster(corrector, horizon, warmup_h=0)
-                qscore = _QuantileScorer(driver.levels, len(truth), horizon, len(names), first,
-                                         scorer)
-                driver.observers.append(qscore)
+            drivers: list[Forecaster] = [corrector]
+            qscores: dict[str, _QuantileScorer] = {}
+            if i == 0:  # quantiles of the first corrector's point forecast
+                drivers = []
+                for label, method in QUANTILE_LEARNERS.items():
+                    wrapper = QuantileForecaster(corrector, horizon, warmup_h=0, method=method,
+                                                 known=known)
+                    qscores[label] = _QuantileScorer(wrapper.levels, len(truth), horizon,
+                                                     len(names), first, scorer)
+                    wrapper.observers.append(qscores[label])
+                    drivers.append(wrapper)
             tic = time.perf_counter()
             for row in range(first, len(truth)):
-                driver.issue(truth[:row], row, horizon)
+                for driver in drivers:  # the corrector issues once per row, then serves it
+                    driver.issue(truth[:row], row, horizon)
             wall[kind] += time.perf_counter() - tic
             frame = scorer.errors.frame(names)
             if i > 0:  # base forecasts are the same under every corrector
@@ -193,8 +211,8 @@ def evaluate_traces(traces: TraceSet, signals: Sequence[str], settings: Forecast
             losses.append(pd.DataFrame(loss, columns=list(methods)).assign(
                 row=scorer.rows, dataset=dataset, signal=signal).melt(
                 id_vars=["dataset", "signal", "row"], var_name="method", value_name="mae"))
-            if qscore is not None:
-                qtables.append(qscore.frame(first).assign(
+            if qscores:
+                qtables.append(quantile_frame(qscores).assign(
                     dataset=dataset, signal=signal, series=list(names), method=kind))
             curve = tracker.curve()
             curves.append(curve.assign(hour=curve["row"] - first, dataset=dataset,

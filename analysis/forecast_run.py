@@ -39,22 +39,25 @@ from simulator.traceset import TraceSet
 from traces.correction import DEFAULT_BASE
 from traces.forecast import CORRECTIONS, ForecastSettings
 
-POOL: tuple[str, ...] = (*DEFAULT_BASE, BASELINE)
-"""The correctors' pool in the evaluation: the default bases plus the ridge-ar regression."""
+POOL: tuple[str, ...] = (*DEFAULT_BASE, BASELINE, "ridge-arx")
+"""The correctors' pool in the evaluation: the default bases plus the ridge-ar regression and
+its variant with published prices and hour of day (``ridge-arx``)."""
 
 
 def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None,
                       real: bool = True, synthetic_hours: int = 1344,
                       settings: ForecastSettings | None = None, policy: str | None = "greedy",
                       seeds: Sequence[int] = (1, 2, 3), scenarios: Sequence[str] = ("default",),
-                      raw: str = "seasonal-naive-24", echo: Any = print
-                      ) -> dict[str, pd.DataFrame]:
+                      raw: str = "seasonal-naive-24", echo: Any = print,
+                      signals: Sequence[str] | None = None) -> dict[str, pd.DataFrame]:
     """Measure forecast error (with the baselines), quantiles, Diebold-Mariano tests, regret
     (carbon and price) and, unless ``policy`` is None, decision value on each of
     ``scenarios``; write CSV tables and PNG figures into ``out_dir``; return the tables.
 
     ``settings`` (default: the defaults with :data:`POOL` as the correctors' bases) drive the
-    error measurement; the decision-value runs use each scenario's own forecast table.
+    error measurement; the decision-value runs use each scenario's own forecast table with the
+    same pool of bases.
+    ``signals`` limits the error measurement to those signals (default: all of each dataset).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -70,10 +73,13 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
     if real:
         datasets.append(("real-2022", real_eval_traces(data_dir), REAL_SIGNALS, None))
     sums, regrets, quants, losses, mape_ok = [], [], [], [], {}
-    for name, traces, signals, zones in datasets:
+    for name, traces, measured, zones in datasets:
+        measured = [s for s in measured if signals is None or s in signals]
+        if not measured:
+            continue
         echo(f"forecast error, quantiles and regret: {name} ({traces.run_hours} h, "
-             f"{len(traces.sites)} sites, signals {', '.join(signals)}) ...")
-        ev = evaluate_traces(traces, signals, settings, name, seed=synth.seed,
+             f"{len(traces.sites)} sites, signals {', '.join(measured)}) ...")
+        ev = evaluate_traces(traces, measured, settings, name, seed=synth.seed,
                              regret=REGRET_SIGNALS, zones=zones)
         echo("  corrector wall time: " + ", ".join(f"{k} {v:.1f} s" for k, v in
                                                      ev.wall_s.items()))
@@ -81,9 +87,10 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
         regrets.append(ev.regret)
         quants.append(ev.quantiles)
         losses.append(ev.row_loss)
-        mape_ok.update({(name, s): far_from_zero(traces, s) for s in signals})
+        mape_ok.update({(name, s): far_from_zero(traces, s) for s in measured})
         for kind in CORRECTIONS:
-            save(plot_weights(ev, traces, "carbon", kind), out / f"weights_{name}_{kind}.png")
+            if "carbon" in measured:
+                save(plot_weights(ev, traces, "carbon", kind), out / f"weights_{name}_{kind}.png")
     all_sums = with_best_per_lead(pd.concat(sums, ignore_index=True))
     errors = error_table(all_sums, mape_ok)
     summary = summary_table(errors)
@@ -93,8 +100,8 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
     quantiles = pd.concat(quants, ignore_index=True)
     q_summary = quantiles.groupby(["dataset", "signal"], sort=False).apply(
         lambda g: pd.Series({c: (g[c] * g["n"]).sum() / g["n"].sum() for c in
-                             ("coverage_learned", "coverage_empirical", "pinball_learned",
-                              "pinball_empirical", "crps_learned", "crps_empirical")}),
+                             [f"{m}_{q}" for m in ("coverage", "pinball", "crps")
+                              for q in ("conformal", "bregman", "empirical")]}),
         include_groups=False).reset_index()
     dm = dm_table(pd.concat(losses, ignore_index=True),
                   [(k, BASELINE) for k in CORRECTIONS] + [(BASELINE, "seasonal-naive-24")])
@@ -111,7 +118,7 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
     save(plot_errors(errors), out / "forecast_error.png")
     save(plot_regret(regret), out / "regret.png")
     shown = (BASELINE, *CORRECTIONS, BEST_PER_LEAD, "persistence")
-    for name, *_ in datasets:
+    for name in all_sums["dataset"].unique():
         for ref in ("seasonal-naive-24", "persistence"):
             save(plot_skill(all_sums, name, ref, shown), out / f"skill_{name}_vs_{ref}.png")
     echo(f"\nDay-ahead ({DAY_AHEAD}) MAE: {BEST_SINGLE}, {BEST_PER_LEAD}, the {BASELINE} "
@@ -125,7 +132,8 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
         for scenario in scenarios:
             echo(f"\ndecision value: policy {policy}, scenario {scenario}, seeds "
                  f"{', '.join(map(str, seeds))}, raw forecasts {raw} ...")
-            value = decision_value(scenario, policy, seeds, raw=raw, data_dir=data_dir)
+            value = decision_value(scenario, policy, seeds, raw=raw, data_dir=data_dir,
+                                   pool=settings.correction.base)
             gaps = gap_summary(value)
             tag = f"{policy}_{scenario}"
             tables |= {f"decision_value_{tag}": value, f"decision_value_{tag}_summary": gaps}

@@ -200,8 +200,9 @@ def test_evaluate_traces_scores_prices_beyond_publication_and_quantiles(tiny) ->
     n_off = off.sums[off.sums["method"] == "bregman-entropy"].groupby("series")["n"].sum()
     assert n_off["a"] == n[("carbon", "a")]
     q = ev.quantiles.set_index(["signal", "series"])
-    assert ((q["coverage_learned"] >= 0) & (q["coverage_learned"] <= 1)).all()
-    assert (q["pinball_learned"] > 0).all()
-    np.testing.assert_allclose(q["crps_learned"], 2 * q["pinball_learned"])
+    for learner in ("conformal", "bregman", "empirical"):
+        assert ((q[f"coverage_{learner}"] >= 0) & (q[f"coverage_{learner}"] <= 1)).all()
+        assert (q[f"pinball_{learner}"] > 0).all()
+        np.testing.assert_allclose(q[f"crps_{learner}"], 2 * q[f"pinball_{learner}"])
     carbon = ev.row_loss[ev.row_loss["signal"] == "carbon"]
     assert {"persistence", "bregman-entropy"} <= set(carbon["method"])

@@ -9,7 +9,12 @@ import pandas as pd
 import pytest
 
 from traces.forecast import FORECASTERS, ForecastProvider, ForecastSettings
-from traces.forecast_info import DAY_AHEAD_MARKETS, known_through, publication_times
+from traces.forecast_info import (
+    DAY_AHEAD_MARKETS,
+    ExogenousInputs,
+    known_through,
+    publication_times,
+)
 from traces.synthetic import generate
 
 ZONES = ("DE-LU", "SG")  # a day-ahead market and a real-time price
@@ -43,7 +48,8 @@ def test_known_through_day_ahead_and_real_time() -> None:
     np.testing.assert_array_equal(off[:, 0], np.arange(72) - 1)
 
 
-@pytest.mark.parametrize("method", ["seasonal-naive-24", "ridge-ar", "bregman-entropy"])
+@pytest.mark.parametrize("method", ["seasonal-naive-24", "ridge-ar", "ridge-arx",
+                                    "bregman-entropy"])
 def test_published_prices_are_seen_and_nothing_later(tiny, method: str) -> None:
     assert method in FORECASTERS
     traces = generate(tiny.with_updates({"hours": 96}))
@@ -124,3 +130,42 @@ def test_policies_see_published_prices_and_quantiles_through_the_observation(tin
     assert (seen["lo"] <= seen["hi"]).all()
     same = np.isclose(seen["lo"], seen["hi"]).all(axis=1)
     assert same[0] and not same.all()  # published hours exact, later hours uncertain
+
+
+def test_exogenous_prices_serve_only_published_rows() -> None:
+    index = pd.date_range("2022-06-01", periods=96, freq="h", tz="UTC")
+    known = known_through(index, ["DE-LU", "SG"])
+    price = np.arange(96.0)[:, None] * np.array([[1.0, -1.0]])  # value = +-row
+    inputs = ExogenousInputs(0, price, known)
+    for row in (30, 35, 40):
+        got = inputs.published_price(row, 24)  # [24, 2, 2]: same hour latest, a day before
+        rows = np.abs(got) * 1.0
+        assert (rows[:, 0] <= known[row, 0]).all() and (rows[:, 1] <= row - 1).all()
+        target = row + np.arange(24)
+        assert ((target - rows[..., 0].T) % 24 == 0).all()  # the target's hour of day
+        np.testing.assert_array_equal(rows[..., 1], np.maximum(rows[..., 0] - 24, 0))
+        published = target <= known[row, 0]
+        np.testing.assert_array_equal(rows[published, 0, 0], target[published])
+    with pytest.raises(ValueError, match="together"):
+        ExogenousInputs(0, price, None)
+
+
+def test_ridge_arx_reads_published_prices_for_carbon_and_nothing_later(tiny) -> None:
+    traces = generate(tiny.with_updates({"hours": 96}))
+    settings = ForecastSettings(zones=ZONES)
+    t0, t = 0, 30
+    row = traces.history_hours + t
+
+    def carbon(tr) -> np.ndarray:
+        provider = ForecastProvider(tr, {"carbon": "ridge-arx"}, settings=settings)
+        provider.forecast("carbon", t0, 24)  # learn from t0 on: price weights become nonzero
+        return provider.forecast("carbon", t, 24), provider.known_through("buy_price", t)
+
+    clean, last = carbon(traces)
+    n = last[0] - t + 1
+    after, _ = carbon(_poison_site(traces, "buy_price", 0, row + n))
+    np.testing.assert_array_equal(after, clean)
+    inside, _ = carbon(_poison_site(traces, "buy_price", 0, row + n - 1))
+    assert not np.array_equal(inside[:, 0], clean[:, 0])  # the published price is an input
+    sg, _ = carbon(_poison_site(traces, "buy_price", 1, row))  # real time: nothing ahead
+    np.testing.assert_array_equal(sg[:, 1], clean[:, 1])

@@ -15,8 +15,9 @@ from optimizers.bregman_projection import (
 )
 from traces.correction import CorrectionSettings
 from traces.correction_projection import ProjectionCorrector
+from traces.forecast_info import ExogenousInputs
 from traces.forecast_quantiles import QuantileForecaster, pinball
-from traces.forecast_regression import RidgeARForecaster
+from traces.forecast_regression import RidgeARForecaster, RidgeARXForecaster
 from traces.forecasters import PersistenceForecaster, SeasonalNaiveForecaster
 
 
@@ -52,10 +53,25 @@ def test_ridge_ar_refuses_to_go_back() -> None:
         ridge.issue(y[:200], 200, 24)
 
 
-def test_online_quantiles_cover_and_beat_no_offset() -> None:
+def test_ridge_arx_learns_from_a_published_driver() -> None:
+    """y follows a price published a day ahead: ridge-arx reads it, ridge-ar cannot."""
+    rng = np.random.default_rng(3)
+    n = 2400
+    price = 50.0 + np.cumsum(rng.normal(0.0, 3.0, (n, 2)), axis=0)
+    y = 2.0 * price + rng.normal(0.0, 1.0, (n, 2))
+    known = np.repeat((np.arange(n) + 23)[:, None], 2, axis=1)  # all 24 leads published
+    arx = RidgeARXForecaster(ExogenousInputs(0, price, known), 24)
+    start = 1200
+    for lead in (0, 11, 23):
+        assert _mae(arx, y, start, lead) < 0.5 * _mae(RidgeARForecaster(24), y, start, lead)
+        arx = RidgeARXForecaster(ExogenousInputs(0, price, known), 24)
+
+
+@pytest.mark.parametrize("method", ["conformal", "pinball"])
+def test_online_quantiles_cover_and_beat_no_offset(method: str) -> None:
     rng = np.random.default_rng(1)
     y = 50.0 + rng.normal(0.0, 2.0, (4000, 1))
-    wrapper = QuantileForecaster(PersistenceForecaster(), 24, warmup_h=0)
+    wrapper = QuantileForecaster(PersistenceForecaster(), 24, warmup_h=0, method=method)
     hits, loss, loss_flat = [], [], []
     for row in range(200, len(y) - 24):
         lo = wrapper.quantile(y[:row], row, 24, 0.1)[5, 0]
@@ -68,6 +84,50 @@ def test_online_quantiles_cover_and_beat_no_offset() -> None:
             loss_flat.append(pinball(truth, point, 0.9))
     assert abs(np.mean(hits) - 0.8) < 0.04
     assert np.mean(loss) < 0.7 * np.mean(loss_flat)
+
+
+def _hourly_noise(n: int = 3000) -> np.ndarray:
+    """Noise 10x wider in the first 12 hours of every day: [n, 1]."""
+    rng = np.random.default_rng(4)
+    wide = (np.arange(n) % 24 < 12)[:, None]
+    return 50.0 + rng.normal(0.0, 1.0, (n, 1)) * np.where(wide, 5.0, 0.5)
+
+
+def test_conformal_quantiles_follow_the_hour_of_day() -> None:
+    y = _hourly_noise()
+    losses = {}
+    for method in ("conformal", "pinball"):
+        wrapper = QuantileForecaster(SeasonalNaiveForecaster(24), 24, warmup_h=0, method=method)
+        loss, width = [], {True: [], False: []}
+        for row in range(100, len(y) - 24):
+            hi = wrapper.quantile(y[:row], row, 24, 0.9)[3, 0]
+            lo = wrapper.quantile(y[:row], row, 24, 0.1)[3, 0]
+            if row > 1500:
+                loss.append(pinball(y[row + 3, 0], hi, 0.9) + pinball(y[row + 3, 0], lo, 0.1))
+                width[(row + 3) % 24 < 12].append(hi - lo)
+        losses[method] = np.mean(loss)
+        if method == "conformal":
+            assert np.mean(width[True]) > 5.0 * np.mean(width[False])
+    assert losses["conformal"] < 0.8 * losses["pinball"]
+
+
+@pytest.mark.parametrize("method", ["conformal", "pinball"])
+def test_quantiles_do_not_learn_from_targets_known_at_issue(method: str) -> None:
+    y = _hourly_noise(600)
+    everything = np.repeat((np.arange(600) + 30)[:, None], 1, axis=1)  # all leads known
+    blind = QuantileForecaster(PersistenceForecaster(), 24, warmup_h=0, method=method,
+                               known=everything)
+    fresh = QuantileForecaster(PersistenceForecaster(), 24, warmup_h=0, method=method)
+    blind.issue(y[:100], 100, 24)
+    fresh.issue(y[:100], 100, 24)
+    first = blind.quantile(y[:100], 100, 24, 0.9) - blind.issue(y[:100], 100, 24)
+    for row in range(101, 500):
+        blind.issue(y[:row], row, 24)
+        fresh.issue(y[:row], row, 24)
+    offset = blind.quantile(y[:500], 500, 24, 0.9) - blind.issue(y[:500], 500, 24)
+    learned = fresh.quantile(y[:500], 500, 24, 0.9) - fresh.issue(y[:500], 500, 24)
+    np.testing.assert_allclose(offset, first)  # nothing learned: the offsets stay put
+    assert not np.allclose(learned, offset)
 
 
 def test_euclidean_lambda_max_is_two_and_entropic_is_fejer_exact() -> None:
@@ -115,3 +175,18 @@ def test_projection_corrector_keeps_weights_valid() -> None:
         if kind == "projection-entropy":
             assert (w > 0).all()
         assert corr.lambda_used and np.isfinite(corr.lambda_used).all()
+
+
+def test_conformal_quantiles_stay_finite_where_forecasts_are_exact() -> None:
+    """PV-like: zero at night (exact forecasts, residual scale 0), noisy by day."""
+    rng = np.random.default_rng(5)
+    hours = np.arange(1500)
+    day = np.sin(2 * np.pi * hours / 24).clip(0)[:, None]
+    y = day * (0.6 + 0.2 * rng.random((1500, 1)))
+    wrapper = QuantileForecaster(SeasonalNaiveForecaster(24), 24, warmup_h=0)
+    for row in range(100, 1400):
+        lo, hi = (wrapper.quantile(y[:row], row, 24, lv) for lv in (0.1, 0.9))
+        assert np.isfinite(lo).all() and np.isfinite(hi).all()
+    hour = (row + np.arange(24)) % 24
+    night, noon = (hour > 12), (hour >= 4) & (hour <= 8)
+    assert (hi - lo)[night].max() < 0.5 * (hi - lo)[noon].min()  # shrunk to the lead's scale

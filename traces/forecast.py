@@ -20,9 +20,9 @@ from simulator.contracts import JobArrivalForecast
 from simulator.errors import ScenarioError
 from simulator.traceset import SIGNALS, TraceSet
 from traces.correction import MIRROR_MAPS, CorrectionSettings, OnlineCorrector
-from traces.forecast_info import PRICE_SIGNALS, known_through
+from traces.forecast_info import PRICE_SIGNALS, ExogenousInputs, known_through
 from traces.forecast_quantiles import QUANTILE_LEVELS, QuantileForecaster
-from traces.forecast_regression import RidgeARForecaster
+from traces.forecast_regression import RidgeARForecaster, RidgeARXForecaster
 from traces.forecast_scoring import ErrorAccumulator, error_metrics
 from traces.forecasters import (
     Forecaster,
@@ -54,8 +54,10 @@ __all__ = [
     "QUANTILE_LEVELS",
     "QuantileForecaster",
     "RidgeARForecaster",
+    "RidgeARXForecaster",
     "SeasonalMeanForecaster",
     "SeasonalNaiveForecaster",
+    "exogenous_inputs",
     "make_forecaster",
     "methods_from_config",
     "scenario_forecasts",
@@ -82,11 +84,13 @@ class ForecastSettings:
 
 @dataclass(frozen=True)
 class BuildContext:
-    """What a forecaster factory may use besides the truth: run seed, signal name, settings."""
+    """What a forecaster factory may use besides the truth: run seed, signal name, settings
+    and the exogenous inputs gated by the information set."""
 
     seed: int = 0
     signal: str = ""
     settings: ForecastSettings = field(default_factory=ForecastSettings)
+    inputs: ExogenousInputs = field(default_factory=ExogenousInputs)
 
 
 ForecasterFactory = Callable[[np.ndarray, BuildContext], Forecaster]
@@ -97,8 +101,8 @@ def _corrector(kind: str) -> ForecasterFactory:
         nested = [b for b in ctx.settings.correction.base if b in CORRECTIONS]
         if nested:
             raise ValueError(f"correction base forecasters cannot be correctors: {nested}")
-        bases = [make_forecaster(b, truth, ctx.seed, signal=ctx.signal, settings=ctx.settings)
-                 for b in ctx.settings.correction.base]
+        bases = [make_forecaster(b, truth, ctx.seed, signal=ctx.signal, settings=ctx.settings,
+                                 inputs=ctx.inputs) for b in ctx.settings.correction.base]
         return OnlineCorrector(kind, bases, ctx.settings.correction, ctx.settings.horizon_h)
 
     return build
@@ -115,20 +119,24 @@ FORECASTERS: dict[str, ForecasterFactory] = {
     "moving-average-24": lambda truth, ctx: MovingAverageForecaster(24),
     "moving-average-168": lambda truth, ctx: MovingAverageForecaster(168),
     "ridge-ar": lambda truth, ctx: RidgeARForecaster(ctx.settings.horizon_h),
+    "ridge-arx": lambda truth, ctx: RidgeARXForecaster(ctx.inputs, ctx.settings.horizon_h),
     **{kind: _corrector(kind) for kind in CORRECTIONS},
 }
 
 
 def make_forecaster(name: str, truth: np.ndarray, seed: int = 0, *, signal: str = "",
-                    settings: ForecastSettings | None = None) -> Forecaster:
-    """Build a registered forecaster; ``truth`` reaches only those that declare needs_truth."""
+                    settings: ForecastSettings | None = None,
+                    inputs: ExogenousInputs | None = None) -> Forecaster:
+    """Build a registered forecaster; ``truth`` reaches only those that declare needs_truth,
+    ``inputs`` (published prices, calendar) only those that read them (``ridge-arx``)."""
     try:
         factory = FORECASTERS[name]
     except KeyError:
         raise ValueError(
             f"unknown forecaster '{name}' (known: {', '.join(sorted(FORECASTERS))})"
         ) from None
-    return factory(truth, BuildContext(seed, signal, settings or ForecastSettings()))
+    return factory(truth, BuildContext(seed, signal, settings or ForecastSettings(),
+                                       inputs or ExogenousInputs()))
 
 
 class ForecastProvider:
@@ -150,9 +158,12 @@ class ForecastProvider:
         self._traces = traces
         self._seed = seed
         self._settings = settings or ForecastSettings()
+        self._known = _known_rows(traces, self._settings)
+        self._inputs = exogenous_inputs(traces, self._known)
         self._forecasters = {
             sig: make_forecaster(methods.get(sig, methods.get("*", "seasonal-naive-24")),
-                                 traces.signal(sig), seed, signal=sig, settings=self._settings)
+                                 traces.signal(sig), seed, signal=sig, settings=self._settings,
+                                 inputs=self._inputs)
             for sig in SIGNALS
         }
         self._errors: dict[str, ErrorAccumulator] = {}
@@ -162,7 +173,6 @@ class ForecastProvider:
                                        forecaster.horizon_h, len(self.series(sig)))
                 forecaster.observers.append(acc.add_event)
                 self._errors[sig] = acc
-        self._known = _known_rows(traces, self._settings)
         self._quantiles: dict[str, QuantileForecaster] = {}
         self._jobs = JobArrivalForecaster()
         self._cache: dict[tuple[str, int, int], np.ndarray] = {}
@@ -228,12 +238,15 @@ class ForecastProvider:
     def quantile(self, signal: str, t: int, horizon: int, level: float) -> np.ndarray:
         """Forecast quantile ``level`` (one of :data:`QUANTILE_LEVELS`) of ``signal`` for run
         hours t..t+horizon-1: the signal's point forecast plus an online-learned offset
-        (:class:`~traces.forecast_quantiles.QuantileForecaster`); published prices are exact."""
+        (:class:`~traces.forecast_quantiles.QuantileForecaster`, scaled conformal calibration
+        of its residuals); published prices are exact."""
         wrapper = self._quantiles.get(signal)
         if wrapper is None:
             inner = make_forecaster(self._forecasters[signal].name, self._traces.signal(signal),
-                                    self._seed, signal=signal, settings=self._settings)
-            wrapper = QuantileForecaster(inner, self._settings.horizon_h)
+                                    self._seed, signal=signal, settings=self._settings,
+                                    inputs=self._inputs)
+            wrapper = QuantileForecaster(inner, self._settings.horizon_h, known=(
+                self._known if signal in PRICE_SIGNALS else None))
             self._quantiles[signal] = wrapper
         row = self._traces.history_hours + t
         horizon = max(0, min(horizon, len(self._traces.index) - row))
@@ -294,6 +307,13 @@ def _known_rows(traces: TraceSet, settings: ForecastSettings) -> np.ndarray:
         raise ValueError(f"forecast zones: expected one per site ({len(traces.sites)}), "
                          f"got {len(zones)}")
     return known_through(traces.index, zones, settings.prices_known_day_ahead)
+
+
+def exogenous_inputs(traces: TraceSet, known: np.ndarray) -> ExogenousInputs:
+    """The calendar and the sites' buy prices of ``traces``, gated by the last known price rows
+    ``known`` [rows, sites] (:func:`~traces.forecast_info.known_through`)."""
+    hour0 = int(traces.index[0].hour) if len(traces.index) else 0  # the index is UTC
+    return ExogenousInputs(hour0, traces.signal("buy_price"), known)
 
 
 def _cell_table(corr: OnlineCorrector, signal: str, series: tuple[str, ...], w: np.ndarray,

@@ -84,3 +84,42 @@ def known_through(index: pd.DatetimeIndex, zones: Sequence[str | None],
         last = np.searchsorted(pub, stamps_ns, side="right") - 1
         out[:, i] = np.maximum(last, rows - 1)
     return out
+
+
+@dataclass(frozen=True)
+class ExogenousInputs:
+    """What a forecaster may read besides its own signal's history, gated by the information
+    set: the UTC hour of day of trace row 0 (calendar features) and the sites' prices
+    ``price`` [rows, sites] with ``known`` [rows, sites] from :func:`known_through`. The price
+    array stays private: :meth:`published_price` serves only values known at the issue row."""
+
+    hour0: int = 0
+    price: np.ndarray | None = None
+    known: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if (self.price is None) != (self.known is None) or (
+                self.price is not None and self.known is not None
+                and self.price.shape != self.known.shape):
+            raise ValueError("exogenous price and known rows must be given together, "
+                             "[rows, sites] each")
+
+    def hour_of_day(self, rows: np.ndarray) -> np.ndarray:
+        """UTC hour of day (0-23) of trace rows."""
+        return (self.hour0 + np.asarray(rows)) % 24
+
+    def published_price(self, row: int, horizon: int) -> np.ndarray:
+        """[horizon, sites, 2]: for each target row ``row + l`` the latest price known at the
+        issue row ``row`` at the same hour of day (the target's own price once published, else
+        the same hour of an earlier day) and that hour one day earlier; never a later row."""
+        if self.price is None or self.known is None:
+            raise ValueError("no exogenous prices were given")
+        last = self.known[row][None, :]
+        if (last < 0).any():
+            raise ValueError(f"no price is known at row {row}")
+        target = row + np.arange(horizon)[:, None]
+        days = np.maximum(0, -((last - target) // 24))  # ceil((target - last) / 24)
+        same = target - 24 * days
+        sites = np.arange(self.price.shape[1])[None, :]
+        rows = np.stack([same, same - 24], axis=-1).clip(0)  # <= last: nothing later is read
+        return self.price[rows, sites[..., None]]

@@ -15,13 +15,21 @@ forgetting ``forget`` (an online ridge regression: prior precision ``ridge`` aro
 seasonal-naive-24 weights), with delayed feedback (a lead-l forecast is learned from once its
 target is revealed) and the residual clipped at ``clip`` sigma (robust to price spikes). With
 less than a week of history the missing lags are filled with the latest value.
+
+``ridge-arx`` (:class:`RidgeARXForecaster`) adds exogenous inputs known at the issue hour
+(:class:`~traces.forecast_info.ExogenousInputs`): two harmonics of the target's hour of day and,
+where the series are sites, the site's latest *published* price at the target's hour of day
+(the day-ahead price of the target itself once the auction is out) and that hour a day earlier,
+in units of the price's scale. Gas on the margin makes day-ahead prices and carbon intensity
+co-move, and the published next-day prices carry the market's own view of the next day.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from traces.forecast_online import DelayedFeedbackForecaster
+from traces.forecast_info import ExogenousInputs
+from traces.forecast_online import DelayedFeedbackForecaster, series_scale
 
 N_FEATURES = 8
 _SEASONAL_24 = 2  # index of the same-hour-yesterday feature (the prior's weight)
@@ -53,6 +61,7 @@ class RidgeARForecaster(DelayedFeedbackForecaster):
 
     name = "ridge-ar"
     lookback_h = 168
+    n_features = N_FEATURES
 
     def __init__(self, horizon_h: int = 24, warmup_h: int = 28 * 24, forget: float = 0.999,
                  ridge: float = 1.0, clip: float = 3.0) -> None:
@@ -62,11 +71,10 @@ class RidgeARForecaster(DelayedFeedbackForecaster):
         self.forget, self.ridge, self.clip = forget, ridge, clip
 
     def _setup(self, n_series: int) -> None:
-        h = self.horizon_h
-        self._w = np.zeros((h, n_series, N_FEATURES))
+        h, d = self.horizon_h, self.n_features
+        self._w = np.zeros((h, n_series, d))
         self._w[..., _SEASONAL_24] = 1.0
-        self._P = np.broadcast_to(np.eye(N_FEATURES) / self.ridge,
-                                  (h, n_series, N_FEATURES, N_FEATURES)).copy()
+        self._P = np.broadcast_to(np.eye(d) / self.ridge, (h, n_series, d, d)).copy()
 
     def _features(self, history: np.ndarray, row: int, horizon: int) -> np.ndarray:
         x = lag_features(history, horizon)
@@ -86,3 +94,34 @@ class RidgeARForecaster(DelayedFeedbackForecaster):
         gain = px / (self.forget + np.einsum("lmi,lmi->lm", features, px))[..., None]
         self._w[leads] = w + gain * err[..., None]
         self._P[leads] = (p - gain[..., :, None] * px[..., None, :]) / self.forget
+
+
+class RidgeARXForecaster(RidgeARForecaster):
+    """``ridge-ar`` plus hour-of-day harmonics and published prices (module docstring)."""
+
+    name = "ridge-arx"
+
+    def __init__(self, inputs: ExogenousInputs | None = None, horizon_h: int = 24,
+                 **kwargs: float) -> None:
+        super().__init__(horizon_h, **kwargs)
+        self.inputs = inputs or ExogenousInputs()
+
+    def _setup(self, n_series: int) -> None:
+        price = self.inputs.price
+        self._prices = price is not None and price.shape[1] == n_series
+        self.n_features = N_FEATURES + 4 + 2 * self._prices
+        if self._prices:  # the price's scale from rows before the first issue (realized)
+            self._price_scale = series_scale(price[max(0, self._first_row - self.scale_window_h):
+                                                   max(1, self._first_row)])
+        super()._setup(n_series)
+
+    def _features(self, history: np.ndarray, row: int, horizon: int) -> np.ndarray:
+        x = super()._features(history, row, horizon)
+        angle = 2.0 * np.pi * self.inputs.hour_of_day(row + np.arange(horizon)) / 24.0
+        calendar = np.stack([np.sin(angle), np.cos(angle), np.sin(2 * angle),
+                             np.cos(2 * angle)], axis=-1)
+        extra = [np.broadcast_to(calendar[:, None], (*x.shape[:2], 4))]
+        if self._prices:
+            extra.append(self.inputs.published_price(row, horizon)
+                         / self._price_scale[None, :, None])
+        return np.concatenate([x, *extra], axis=-1)

@@ -10,6 +10,7 @@ import typer
 from analysis.results import check_output_dir
 from policies.registry import check_policy
 from simulator.scenario import load_scenario
+from simulator.traceset import SIGNALS
 from traces.correction import CorrectionSettings
 from traces.forecast import ForecastSettings
 
@@ -46,11 +47,15 @@ def register(app: typer.Typer) -> None:
         huber_delta: Annotated[float, typer.Option(
             help="the correctors' residual clip in units of sigma (inf: squared loss)")]
         = CorrectionSettings.huber_delta,
+        signals: Annotated[str, typer.Option(
+            help="comma-separated signals to measure (default: all; e.g. carbon,buy_price "
+                 "for a quick run)")] = "",
     ) -> None:
         """Forecast error, regret and decision value of the online Bregman correction.
 
         ``--relaxation`` and ``--huber-delta`` change the correctors of the error and regret
-        measurement only; the decision-value runs use the scenario's forecast table.
+        measurement only; the decision-value runs use the scenario's forecast table with the
+        same pool of bases (the defaults plus ridge-ar and ridge-arx).
         """
         from analysis.forecast_run import run_forecast_eval
 
@@ -59,6 +64,11 @@ def register(app: typer.Typer) -> None:
         except ValueError:
             raise typer.BadParameter(f"expected comma-separated integers, got '{seeds}'",
                                      param_hint="--seeds") from None
+        chosen = [s.strip() for s in signals.split(",") if s.strip()]
+        unknown = sorted(set(chosen) - set(SIGNALS))
+        if unknown:
+            raise typer.BadParameter(f"unknown signals {unknown} (known: {', '.join(SIGNALS)})",
+                                     param_hint="--signals")
         if synthetic_hours < 48:
             raise typer.BadParameter(f"must be >= 48, got {synthetic_hours}",
                                      param_hint="--synthetic-hours")
@@ -67,15 +77,17 @@ def register(app: typer.Typer) -> None:
                 relaxation=relaxation, huber_delta=huber_delta))
         except ValueError as err:
             raise typer.BadParameter(str(err), param_hint="--relaxation/--huber-delta") from None
+        scenarios = [s.strip() for s in scenario.split(",") if s.strip()]
         if decision:
             check_policy(policy, {})
-            load_scenario(scenario)
+            for name in scenarios:
+                load_scenario(name)
         check_output_dir(out, "--out")
         run_forecast_eval(out, data_dir=data_dir, real=real, synthetic_hours=synthetic_hours,
                           settings=settings, policy=policy if decision else None,
                           seeds=seed_list,
-                          scenarios=[s for s in scenario.split(",") if s.strip()],
-                          raw=raw, echo=typer.echo)
+                          scenarios=scenarios,
+                          raw=raw, echo=typer.echo, signals=chosen or None)
         from analysis.collection import write_manifest
 
         write_manifest(out, "forecast-eval", "forecast evaluation", scenario=scenario)
