@@ -49,12 +49,13 @@ def measure(case: str, hours: int, policy: str) -> dict[str, float | int | str]:
         raise RuntimeError(f"measuring {simulate.__code__.co_filename}, not {CODE}")
 
     scenario = scenario_for(case, hours)
-    tic = time.perf_counter()
+    tic, cpu = time.perf_counter(), time.process_time()
     run = simulate(scenario, policy, check=False)
-    wall = time.perf_counter() - tic
+    wall, cpu = time.perf_counter() - tic, time.process_time() - cpu
     steps = run.result.steps
     out: dict[str, float | int | str] = {
         "case": case, "sites": len(scenario.sites), "hours": hours, "run_s": wall,
+        "cpu_s": cpu,
         "engine_s": float(run.result.meta["wall_s"]),
         "benefit_usd": float(run.kpis["total_benefit_usd"]),
         "step_mean_ms": float(steps["decide_s"].mean() * 1e3),
@@ -71,6 +72,9 @@ def measure(case: str, hours: int, policy: str) -> dict[str, float | int | str]:
     out["not_optimal"] = int((status != "Optimal").sum()) if status is not None else 0
     out["fallbacks"] = int(steps["fallback"].fillna(0).astype(bool).sum()) \
         if "fallback" in steps else 0
+    phases = steps["phase"].dropna().astype(str) if "phase" in steps else None
+    out["phases"] = " ".join(f"{k}:{v}" for k, v in sorted(phases.value_counts().items())) \
+        if phases is not None else ""
     out["reproducible"] = str(run.result.meta.get("reproducible", "n/a"))
     out["load_avg"] = os.getloadavg()[0]
     return out
@@ -86,14 +90,15 @@ def baseline(directory: str, case: str, hours: int, policy: str) -> dict:
 
 
 def show(label: str, r: dict) -> None:
-    print(f"{label}: {r['sites']} sites x {r['hours']} h: run {r['run_s']:.1f} s, step mean "
+    print(f"{label}: {r['sites']} sites x {r['hours']} h: run {r['run_s']:.1f} s "
+          f"(CPU {r.get('cpu_s', float('nan')):.1f} s), step mean "
           f"{r['step_mean_ms']:.0f} ms | build median/p95/max {r['build_s_median_ms']:.1f}/"
           f"{r['build_s_p95_ms']:.1f}/{r['build_s_max_ms']:.0f} ms | solve "
           f"{r['solve_s_median_ms']:.1f}/{r['solve_s_p95_ms']:.1f}/{r['solve_s_max_ms']:.0f} ms"
           f" | decide median {r['decide_s_median_ms']:.1f} ms | benefit "
           f"{r['benefit_usd']:,.0f} USD, gap max {r['mip_gap_max']:.2e}, not optimal "
           f"{r['not_optimal']}, fallbacks {r['fallbacks']}, reproducible {r['reproducible']}, "
-          f"load {r['load_avg']:.2f}", flush=True)
+          f"phases {r.get('phases', '')}, load {r['load_avg']:.2f}", flush=True)
 
 
 def main() -> None:

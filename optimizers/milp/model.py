@@ -40,7 +40,9 @@ from optimizers.milp.solve import (
     combine,
     relative_gap,
 )
+from optimizers.milp.starts import integral, rounded_starts
 from optimizers.milp.variables import add_core_variables, add_parameters
+from optimizers.milp.warm import ShiftedBasis
 from simulator.physics import effective_price, export_value
 from simulator.system import SystemModel
 
@@ -93,6 +95,8 @@ class JointModel:
         training = np.array([[self.solver.row(m.training[t, s]) for s in range(system.n_sites)]
                              for t in range(horizon)], dtype=np.int32)
         self._job_block = JobBlock(self.solver.highs, training, self.solver.row(m.value))
+        self._basis = ShiftedBasis(m, *self.solver.index_maps(), self._job_block.first_column,
+                                   self._job_block.first_row, horizon)
         self._params = {name: ParamArray(getattr(m, name), self.solver.updates) for name in (
             "pue_dp", "load0", "fixed_gpus", "imp_ub", "c_imp", "ci", "exp_ub", "c_exp",
             "avail", "bat_ub", "gen_ub", "sf_ub", "lam", "soc0", "terminal", "keep_rhs",
@@ -241,8 +245,11 @@ class JointModel:
         if not len(integer) or options.neighbourhood_h < 0:
             return done(solver.run(lp=not len(integer)), math.inf, "mip" if len(integer)
                         else "lp")
+        keys, job_ids = self._start_keys(t0)
         with solver.relaxed(integer):
+            self._basis.offer(solver.highs, t0, keys, job_ids)
             lp = solver.run(lp=True)
+            self._basis.save(solver.highs, t0, keys, job_ids)
         phases.append(lp)
         if not lp.has_solution:
             return done(solver.run(lp=False), math.inf, "mip")
@@ -250,6 +257,17 @@ class JointModel:
         if np.all(np.minimum(relaxed, 1.0 - relaxed) < 1e-6):
             return done(lp, lp.incumbent, "lp")
         weight = solver.values(self._y_columns)
+        assert self._data is not None
+        rounded = rounded_starts(self._job_block.keys, weight,
+                                 solver.attraction(self._y_columns), self._jobs,
+                                 self._data.fixed_gpus, self.system.gpus)
+        rounded = np.concatenate([rounded, np.round(relaxed[len(rounded):])])
+        with solver.relaxed(integer), solver.fixed(integer, rounded):
+            fixed = solver.run(lp=True)
+        phases.append(fixed)
+        if fixed.has_solution and integral(solver.values(integer)) and relative_gap(
+                lp.incumbent, fixed.incumbent, self._gap_scale) <= gap:
+            return done(fixed, lp.incumbent, "round")
         start = self._start_values(weight, t0)
         with solver.restricted(self._y_columns, self._neighbourhood(weight, t0)):
             solver.warm_start(self._y_columns, start)
@@ -262,6 +280,14 @@ class JointModel:
             start = np.round(solver.values(self._y_columns))
         solver.warm_start(self._y_columns, start)
         return done(solver.run(lp=False), lp.incumbent, "mip")
+
+    def _start_keys(self, t0: int) -> tuple[np.ndarray, np.ndarray]:
+        """(job id, site, start hour) of every start column; job id of every one-start row."""
+        job_ids = np.array([job.job_id for job in self._jobs], dtype=np.int64)
+        keys = self._job_block.keys
+        if not len(keys):
+            return np.zeros((0, 3), dtype=np.int64), job_ids
+        return np.column_stack([job_ids[keys[:, 0]], keys[:, 1], keys[:, 2] + t0]), job_ids
 
     def _start_values(self, weight: np.ndarray, t0: int) -> np.ndarray:
         """A feasible MIP start, so that a time limit always leaves an incumbent: the previous
@@ -318,9 +344,8 @@ class JointModel:
             raise RuntimeError(f"HiGHS found no solution ({stats.status})")
         v = {name: group.read(self.solver) for name, group in self._groups.items()}
         y = self.solver.values(self._y_columns)
-        starts = tuple(sorted((self._jobs[n].job_id, s, data.t0 + t)
-                              for (n, s, t), val in zip(self._y_keys, y, strict=True)
-                              if val > 0.5))
+        chosen = self._job_block.keys[y > 0.5].tolist()
+        starts = tuple(sorted((self._jobs[n].job_id, s, data.t0 + t) for n, s, t in chosen))
         self._planned = {job: (s, start) for job, s, start in starts}
         over = float(self.solver.values(self._over_column)[0]) \
             if self._over_column is not None else 0.0

@@ -118,6 +118,7 @@ class PersistentHighs:
         cfg.rel_gap = options.mip_gap
         cfg.solver_options = {"random_seed": options.seed, "output_flag": False}
         self._solution: np.ndarray | None = None
+        self._reduced: np.ndarray | None = None
         self._deadline = 0.0
         self.gap_scale = 0.0
 
@@ -148,6 +149,11 @@ class PersistentHighs:
         var_map = self._opt._pyomo_var_to_solver_var_map
         return np.fromiter((var_map[id(v)] for v in variables), dtype=np.int32,
                            count=len(variables))
+
+    def index_maps(self) -> tuple[dict[int, int], dict[int, int]]:
+        """HiGHS column of each variable and row of each constraint, keyed by ``id``."""
+        return ({key: int(col) for key, col in self._opt._pyomo_var_to_solver_var_map.items()},
+                {id(con): int(row) for con, row in self._opt._pyomo_con_to_solver_con_map.items()})
 
     def row(self, constraint: ConstraintData) -> int:
         """HiGHS row index of a core constraint (core rows never move)."""
@@ -202,6 +208,19 @@ class PersistentHighs:
             for option in _NESTED_SUB_MIPS:
                 highs.setOptionValue(option, True)
 
+    @contextmanager
+    def fixed(self, columns: np.ndarray, values: np.ndarray) -> Iterator[None]:
+        """Within the block ``columns`` are fixed at ``values`` (bounds; restored after)."""
+        highs, n = self.highs, len(columns)
+        cols, vals = _ascending(columns, values)
+        _status, _n, _cost, lower, upper, _nnz = highs.getCols(n, cols)
+        lower, upper = np.array(lower), np.array(upper)
+        highs.changeColsBounds(n, cols, vals, vals)
+        try:
+            yield
+        finally:
+            highs.changeColsBounds(n, cols, lower, upper)
+
     def run(self, lp: bool, nodes: int | None = None) -> SolveStats:
         """Run HiGHS on the instance as it stands (relaxed or restricted inside the blocks);
         ``lp``: no integer column is left; ``nodes``: the branch-and-bound node limit
@@ -223,7 +242,10 @@ class PersistentHighs:
         highs = self.highs
         info = highs.getInfo()
         has_solution = info.primal_solution_status == 2
-        self._solution = np.asarray(highs.getSolution().col_value) if has_solution else None
+        solution = highs.getSolution()
+        self._solution = np.asarray(solution.col_value) if has_solution else None
+        self._reduced = np.asarray(solution.col_dual) if has_solution and \
+            solution.dual_valid else None
         value = float(info.objective_function_value)
         mip = info.mip_node_count >= 0
         if not has_solution:
@@ -238,6 +260,15 @@ class PersistentHighs:
             solve_s=seconds, nodes=int(max(info.mip_node_count, 0)),
             phase="mip" if mip else "lp",
             wall_clock_limit=highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit)
+
+    def attraction(self, columns: np.ndarray) -> np.ndarray:
+        """How much the last LP solution would gain (objective units) per unit raised at
+        ``columns``: minus the reduced cost in the minimisation's terms (zeros without duals)."""
+        if self._reduced is None:
+            return np.zeros(len(columns))
+        _status, sense = self.highs.getObjectiveSense()
+        sign = 1.0 if sense == highspy.ObjSense.kMinimize else -1.0
+        return -sign * self._reduced[columns]
 
     def values(self, columns: np.ndarray) -> np.ndarray:
         """Primal values of the last solution at ``columns``."""
@@ -254,11 +285,11 @@ def combine(final: SolveStats, lp_bound: float, seconds: float, phase: str,
     incumbent proven within ``mip_gap`` is reported ``Optimal``, like a MIP solved to its gap
     tolerance; one left by a work limit keeps HiGHS's status. ``wall_clock_limit``: an earlier
     phase hit the time-limit safety net."""
-    if phase == "sub-mip":
+    if phase in ("round", "sub-mip"):
         bound = lp_bound
     else:
         bound = min(final.bound, lp_bound) if final.has_solution else final.bound
     gap = relative_gap(bound, final.incumbent, gap_scale) if final.has_solution else math.nan
-    status = "Optimal" if phase == "sub-mip" and gap <= mip_gap else final.status
+    status = "Optimal" if phase in ("round", "sub-mip") and gap <= mip_gap else final.status
     return replace(final, bound=bound, gap=gap, solve_s=seconds, phase=phase, status=status,
                    wall_clock_limit=final.wall_clock_limit or wall_clock_limit)
