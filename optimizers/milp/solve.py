@@ -45,6 +45,7 @@ from pyomo.core.base.var import VarData
 from optimizers.milp.updates import AffineUpdates
 
 _KINDS = highspy.HighsVarType
+_DUAL, _PRIMAL = 1, 4  # HiGHS simplex_strategy: dual (its default), primal
 _NESTED_SUB_MIPS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")  # HiGHS default: on
 
 
@@ -118,7 +119,7 @@ class PersistentHighs:
         cfg.rel_gap = options.mip_gap
         cfg.solver_options = {"random_seed": options.seed, "output_flag": False}
         self._solution: np.ndarray | None = None
-        self._reduced: np.ndarray | None = None
+        self._row_dual: np.ndarray | None = None
         self._deadline = 0.0
         self.gap_scale = 0.0
 
@@ -191,6 +192,17 @@ class PersistentHighs:
             highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kInteger))
 
     @contextmanager
+    def integer(self, columns: np.ndarray) -> Iterator[None]:
+        """Within the block ``columns`` are integer (continuous after)."""
+        highs, n = self.highs, len(columns)
+        (cols,) = _ascending(columns)
+        highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kInteger))
+        try:
+            yield
+        finally:
+            highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kContinuous))
+
+    @contextmanager
     def restricted(self, columns: np.ndarray, allowed: np.ndarray) -> Iterator[None]:
         """Within the block ``columns`` whose ``allowed`` is False are fixed at zero, and HiGHS
         runs no RINS/RENS sub-MIPs of its own (the restriction already is one)."""
@@ -221,12 +233,14 @@ class PersistentHighs:
         finally:
             highs.changeColsBounds(n, cols, lower, upper)
 
-    def run(self, lp: bool, nodes: int | None = None) -> SolveStats:
+    def run(self, lp: bool, nodes: int | None = None, primal: bool = False) -> SolveStats:
         """Run HiGHS on the instance as it stands (relaxed or restricted inside the blocks);
         ``lp``: no integer column is left; ``nodes``: the branch-and-bound node limit
-        (default ``mip_nodes``)."""
+        (default ``mip_nodes``); ``primal``: primal simplex (after columns were added to a
+        solved LP, its basis stays primal feasible), else HiGHS's default (dual)."""
         highs, options = self.highs, self.options
         for name, value in (("threads", options.threads),
+                            ("simplex_strategy", _PRIMAL if primal else _DUAL),
                             ("simplex_iteration_limit", options.lp_iterations),
                             ("mip_max_nodes", options.mip_nodes if nodes is None else nodes),
                             ("mip_rel_gap", self.options.mip_gap),
@@ -244,7 +258,7 @@ class PersistentHighs:
         has_solution = info.primal_solution_status == 2
         solution = highs.getSolution()
         self._solution = np.asarray(solution.col_value) if has_solution else None
-        self._reduced = np.asarray(solution.col_dual) if has_solution and \
+        self._row_dual = np.asarray(solution.row_dual) if has_solution and \
             solution.dual_valid else None
         value = float(info.objective_function_value)
         mip = info.mip_node_count >= 0
@@ -261,14 +275,17 @@ class PersistentHighs:
             phase="mip" if mip else "lp",
             wall_clock_limit=highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit)
 
-    def attraction(self, columns: np.ndarray) -> np.ndarray:
-        """How much the last LP solution would gain (objective units) per unit raised at
-        ``columns``: minus the reduced cost in the minimisation's terms (zeros without duals)."""
-        if self._reduced is None:
-            return np.zeros(len(columns))
+    def gains(self, reduced_costs: np.ndarray) -> np.ndarray:
+        """Objective gain per unit raised of columns with ``reduced_costs`` at the last LP
+        solution (the reduced cost, signed for the objective's sense)."""
         _status, sense = self.highs.getObjectiveSense()
-        sign = 1.0 if sense == highspy.ObjSense.kMinimize else -1.0
-        return -sign * self._reduced[columns]
+        return reduced_costs if sense == highspy.ObjSense.kMaximize else -reduced_costs
+
+    def row_duals(self) -> np.ndarray:
+        """Row duals of the last LP solution (zeros where HiGHS has none)."""
+        if self._row_dual is None:
+            return np.zeros(self.highs.getNumRow())
+        return self._row_dual
 
     def values(self, columns: np.ndarray) -> np.ndarray:
         """Primal values of the last solution at ``columns``."""

@@ -67,20 +67,21 @@ class ShiftedBasis:
 
     def save(self, highs: highspy.Highs, t0: int, start_keys: np.ndarray,
              job_ids: np.ndarray) -> None:
-        """Remember the basis HiGHS holds (after an LP solve at hour ``t0``) with the
-        (job id, site, start hour) of each start column and the job id of each one-start row."""
+        """Remember the basis HiGHS holds (after an LP solve at hour ``t0``) with the encoded
+        (job id, site, start hour) of each start column (:func:`encode_keys`, in column order)
+        and the job id of each one-start row."""
         basis = highs.getBasis()
         if not basis.valid:
             self._saved = None
             return
         cols = np.fromiter(map(int, basis.col_status), dtype=np.int64)
         rows = np.fromiter(map(int, basis.row_status), dtype=np.int64)
-        self._saved = (t0, cols, rows, _encode(start_keys), np.asarray(job_ids, dtype=np.int64))
+        self._saved = (t0, cols, rows, start_keys, np.asarray(job_ids, dtype=np.int64))
 
     def offer(self, highs: highspy.Highs, t0: int, start_keys: np.ndarray,
               job_ids: np.ndarray) -> bool:
-        """Set the saved basis, shifted to hour ``t0``, as HiGHS's starting basis; False when
-        there is none to offer."""
+        """Set the saved basis, shifted to hour ``t0``, as HiGHS's starting basis (keys as in
+        :meth:`save`); False when there is none to offer."""
         if self._saved is None:
             return False
         before, cols, rows, keys, jobs = self._saved
@@ -89,7 +90,7 @@ class ShiftedBasis:
             return False
         col_status = np.concatenate([
             cols[_shifted(self._col_slot, self._col_at, shift)],
-            _matched(_encode(start_keys), keys, cols[self.n_cols:], _LOWER)])
+            _matched(start_keys, keys, cols[self.n_cols:], _LOWER)])
         row_status = np.concatenate([
             rows[_shifted(self._row_slot, self._row_at, shift)],
             _matched(np.asarray(job_ids, dtype=np.int64), jobs, rows[self.n_rows:], _BASIC)])
@@ -107,7 +108,7 @@ def _shifted(slot: np.ndarray, at: np.ndarray, shift: int) -> np.ndarray:
     return np.where(slot >= 0, at[np.arange(len(slot)), source], np.arange(len(slot)))
 
 
-def _encode(keys: np.ndarray) -> np.ndarray:
+def encode_keys(keys: np.ndarray) -> np.ndarray:
     """(job id, site, start hour) rows as one sortable int64 each."""
     if not len(keys):
         return np.zeros(0, dtype=np.int64)
