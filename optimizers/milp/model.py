@@ -7,8 +7,10 @@
 The core (routing, GPU use, power balance, battery, genset, grid, carbon) is built once with
 mutable Params; each ``update`` writes the new horizon data into them. The job block (start
 binaries and the one-start rows, :mod:`optimizers.milp.jobs`) is assembled with numpy and
-swapped in HiGHS every hour, with no Pyomo model walk. Exclusivity indicators are binary only in
-slots where prices could make the LP relaxation inexact (see docs/milp.md).
+swapped in HiGHS every hour, with no Pyomo model walk; the solve pipeline
+(:mod:`optimizers.milp.pipeline`) writes only the start columns it prices in. Exclusivity
+indicators are binary only in slots where prices could make the LP relaxation inexact (see
+docs/milp.md).
 """
 
 from __future__ import annotations

@@ -69,11 +69,6 @@ class Pipeline:
         self._duals: tuple[int, np.ndarray, float] | None = None
         self._support = np.zeros(0, dtype=np.int64)
 
-    def forget(self) -> None:
-        """Start the next solve from scratch (no basis, duals, support or plan)."""
-        self.planned, self._duals, self._support = {}, None, np.zeros(0, dtype=np.int64)
-        self.basis.forget()
-
     # ---- helpers ----------------------------------------------------------------------------
     def _absolute(self, inp: SolveInput) -> tuple[np.ndarray, np.ndarray]:
         """Encoded (job id, site, start hour) per key; job id per one-start row."""

@@ -6,11 +6,13 @@ variable's integrality by ``update_variables``. The job block is not a Pyomo blo
 written into the same HiGHS instance by :mod:`optimizers.milp.jobs`, after the core's columns
 and rows. Automatic change detection is switched off, so a solve costs no model walk.
 
-The primitives here (``relaxed``, ``restricted``, ``run``, ``warm_start``, ``solve``) serve the
-solve pipeline of :meth:`optimizers.milp.model.JointModel.solve` (docs/milp.md, "Solving"): the
-LP relaxation (its value bounds the MIP; done if integral), a sub-MIP over the start binaries
-near the LP support (a RENS-like heuristic; done if the LP bound proves the gap), and only
-then the full MIP, warm-started from the sub-MIP's incumbent.
+The primitives here (``relaxed``, ``integer``, ``fixed``, ``restricted``, ``run``,
+``warm_start``, ``gains``, ``row_duals``) serve the solve pipeline of
+:mod:`optimizers.milp.pipeline` (docs/milp.md, "Solving"): the LP relaxation by column
+generation (its value bounds the MIP; done if integral), the LP rounded and re-solved with the
+starts fixed (done if the LP bound proves the gap), a sub-MIP over the start binaries near the
+LP support (a RENS-like heuristic; done if the LP bound proves the gap), and only then the full
+MIP, warm-started from the sub-MIP's incumbent.
 
 Deterministic by construction: every phase decision and every limit is a work measure (simplex
 iterations for the LP, branch-and-bound nodes for the sub-MIP and the MIP), never the clock, so
@@ -76,7 +78,8 @@ class SolveStats:
     """Outcome of one solve. Objective values are the solver's (benefit minus the offset, USD);
     ``gap`` is the relative MIP gap (bound - incumbent) / |incumbent| (0 for an LP, NaN without
     a solution); ``phase`` says which step produced the incumbent: ``lp`` (integral relaxation),
-    ``sub-mip`` (neighbourhood, proven by the LP bound) or ``mip``. ``wall_clock_limit``: the
+    ``round`` (rounded LP, proven by the LP bound), ``sub-mip`` (neighbourhood, proven by the
+    LP bound) or ``mip``. ``wall_clock_limit``: the
     time-limit safety net stopped a phase (the outcome may depend on machine load)."""
 
     status: str
@@ -297,11 +300,11 @@ class PersistentHighs:
 def combine(final: SolveStats, lp_bound: float, seconds: float, phase: str,
             mip_gap: float, gap_scale: float, wall_clock_limit: bool = False) -> SolveStats:
     """``final`` with a bound valid for the full model (the tighter of its own bound and the
-    LP bound; a sub-MIP's own bound holds only in its neighbourhood, so it gets the LP bound),
-    the gap recomputed by :func:`relative_gap` and the whole pipeline's seconds. A sub-MIP
-    incumbent proven within ``mip_gap`` is reported ``Optimal``, like a MIP solved to its gap
-    tolerance; one left by a work limit keeps HiGHS's status. ``wall_clock_limit``: an earlier
-    phase hit the time-limit safety net."""
+    LP bound; a rounded LP or a sub-MIP has no bound of its own for the full model, so it gets
+    the LP bound), the gap recomputed by :func:`relative_gap` and the whole pipeline's seconds.
+    A rounded-LP or sub-MIP incumbent proven within ``mip_gap`` is reported ``Optimal``, like a
+    MIP solved to its gap tolerance; one left by a work limit keeps HiGHS's status.
+    ``wall_clock_limit``: an earlier phase hit the time-limit safety net."""
     if phase in ("round", "sub-mip"):
         bound = lp_bound
     else:

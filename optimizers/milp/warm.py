@@ -62,9 +62,6 @@ class ShiftedBasis:
             model.component_objects(pyo.Constraint), model.L, con_index, n_rows, horizon)
         self._saved: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def forget(self) -> None:
-        self._saved = None
-
     def save(self, highs: highspy.Highs, t0: int, start_keys: np.ndarray,
              job_ids: np.ndarray) -> None:
         """Remember the basis HiGHS holds (after an LP solve at hour ``t0``) with the encoded
