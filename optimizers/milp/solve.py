@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 
 import highspy
@@ -184,26 +184,23 @@ class PersistentHighs:
             self.highs.setSolution(len(cols), cols, vals)
 
     @contextmanager
-    def relaxed(self, columns: np.ndarray) -> Iterator[None]:
-        """Within the block ``columns`` are continuous (the LP relaxation)."""
+    def _kind(self, columns: np.ndarray, inside: highspy.HighsVarType,
+              after: highspy.HighsVarType) -> Iterator[None]:
         highs, n = self.highs, len(columns)
         (cols,) = _ascending(columns)
-        highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kContinuous))
+        highs.changeColsIntegrality(n, cols, np.full(n, inside))
         try:
             yield
         finally:
-            highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kInteger))
+            highs.changeColsIntegrality(n, cols, np.full(n, after))
 
-    @contextmanager
-    def integer(self, columns: np.ndarray) -> Iterator[None]:
-        """Within the block ``columns`` are integer (continuous after)."""
-        highs, n = self.highs, len(columns)
-        (cols,) = _ascending(columns)
-        highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kInteger))
-        try:
-            yield
-        finally:
-            highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kContinuous))
+    def relaxed(self, columns: np.ndarray) -> AbstractContextManager[None]:
+        """Within the block ``columns`` are continuous (the LP relaxation), integer after."""
+        return self._kind(columns, _KINDS.kContinuous, _KINDS.kInteger)
+
+    def integer(self, columns: np.ndarray) -> AbstractContextManager[None]:
+        """Within the block ``columns`` are integer, continuous after."""
+        return self._kind(columns, _KINDS.kInteger, _KINDS.kContinuous)
 
     @contextmanager
     def restricted(self, columns: np.ndarray, allowed: np.ndarray) -> Iterator[None]:
