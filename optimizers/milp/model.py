@@ -91,7 +91,7 @@ class JointModel:
                              for t in range(horizon)], dtype=np.int32)
         self._job_block = JobBlock(self.solver.highs, training, self.solver.row(m.value))
         self._pipeline = Pipeline(self.solver, self._job_block, ShiftedBasis(
-            m, *self.solver.index_maps(), self._job_block.first_column,
+            m, self.solver.index_maps, self._job_block.first_column,
             self._job_block.first_row, horizon))
         self._params = {name: ParamArray(getattr(m, name), self.solver.updates) for name in (
             "pue_dp", "load0", "fixed_gpus", "imp_ub", "c_imp", "ci", "exp_ub", "c_exp",

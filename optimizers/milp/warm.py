@@ -13,7 +13,7 @@ optimal vertex, chosen deterministically from the same inputs).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import highspy
 import numpy as np
@@ -25,11 +25,12 @@ _BASIC = int(highspy.HighsBasisStatus.kBasic)
 
 
 def _shift_table(components: Iterable[pyo.Component], slots: pyo.Set, index_of: dict[int, int],
-                 size: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    """For core columns (or rows) 0..size-1: their slot (-1 if none) and, per family (same
-    component and index apart from the slot), the index of each slot: [size, horizon]."""
+                 size: int, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For core columns (or rows) 0..size-1: their slot (-1 if none), their family (same
+    component and index apart from the slot) and, per family, the index of each slot
+    ([families, horizon]; a slot the family lacks takes its last)."""
     slot = np.full(size, -1, dtype=np.int64)
-    by_slot = np.tile(np.arange(size, dtype=np.int64)[:, None], (1, horizon))
+    family = np.zeros(size, dtype=np.int64)
     families: dict[tuple, dict[int, int]] = {}
     for comp in components:
         subsets = list(comp.index_set().subsets()) if comp.is_indexed() else []
@@ -41,26 +42,38 @@ def _shift_table(components: Iterable[pyo.Component], slots: pyo.Set, index_of: 
             key = key if isinstance(key, tuple) else (key,)
             slot[own] = key[where]
             families.setdefault((comp.name, key[:where] + key[where + 1:]), {})[key[where]] = own
-    for members in families.values():
+    table = np.zeros((len(families), horizon), dtype=np.int64)
+    for f, members in enumerate(families.values()):
         last = members[max(members)]
-        row = np.array([members.get(s, last) for s in range(horizon)], dtype=np.int64)
-        for own in members.values():
-            by_slot[own] = row
-    return slot, by_slot
+        table[f] = [members.get(s, last) for s in range(horizon)]
+        family[list(members.values())] = f
+    return slot, family, table
 
 
 class ShiftedBasis:
-    """Keeps the last LP basis and offers it, shifted to the current hour, to HiGHS."""
+    """Keeps the last LP basis and offers it, shifted to the current hour, to HiGHS. The shift
+    tables are built at the first offer (a single solve, like the oracle's, never needs them);
+    ``index_maps`` gives the HiGHS column of each variable and row of each constraint (by id)."""
 
-    def __init__(self, model: pyo.ConcreteModel, var_index: dict[int, int],
-                 con_index: dict[int, int], n_cols: int, n_rows: int, horizon: int) -> None:
+    def __init__(self, model: pyo.ConcreteModel,
+                 index_maps: Callable[[], tuple[dict[int, int], dict[int, int]]],
+                 n_cols: int, n_rows: int, horizon: int) -> None:
         self.horizon = horizon
         self.n_cols, self.n_rows = n_cols, n_rows
-        self._col_slot, self._col_at = _shift_table(
-            model.component_objects(pyo.Var), model.L, var_index, n_cols, horizon)
-        self._row_slot, self._row_at = _shift_table(
-            model.component_objects(pyo.Constraint), model.L, con_index, n_rows, horizon)
+        self._model, self._index_maps = model, index_maps
+        self._tables: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None = None
         self._saved: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _shift_tables(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        if self._tables is None:
+            var_index, con_index = self._index_maps()
+            m = self._model
+            self._tables = (
+                _shift_table(m.component_objects(pyo.Var), m.L, var_index, self.n_cols,
+                             self.horizon),
+                _shift_table(m.component_objects(pyo.Constraint), m.L, con_index, self.n_rows,
+                             self.horizon))
+        return self._tables
 
     def save(self, highs: highspy.Highs, t0: int, start_keys: np.ndarray,
              job_ids: np.ndarray) -> None:
@@ -85,11 +98,12 @@ class ShiftedBasis:
         shift = t0 - before
         if not 0 <= shift < self.horizon:
             return False
+        col_table, row_table = self._shift_tables()
         col_status = np.concatenate([
-            cols[_shifted(self._col_slot, self._col_at, shift)],
+            cols[_shifted(*col_table, shift)],
             _matched(start_keys, keys, cols[self.n_cols:], _LOWER)])
         row_status = np.concatenate([
-            rows[_shifted(self._row_slot, self._row_at, shift)],
+            rows[_shifted(*row_table, shift)],
             _matched(np.asarray(job_ids, dtype=np.int64), jobs, rows[self.n_rows:], _BASIC)])
         basis = highspy.HighsBasis()
         basis.col_status = [_STATUS[c] for c in col_status.tolist()]
@@ -99,10 +113,10 @@ class ShiftedBasis:
         return highs.setBasis(basis) == highspy.HighsStatus.kOk
 
 
-def _shifted(slot: np.ndarray, at: np.ndarray, shift: int) -> np.ndarray:
+def _shifted(slot: np.ndarray, family: np.ndarray, table: np.ndarray, shift: int) -> np.ndarray:
     """Index, in the previous hour, of each core column/row of this hour."""
-    source = np.minimum(np.maximum(slot, 0) + shift, at.shape[1] - 1)
-    return np.where(slot >= 0, at[np.arange(len(slot)), source], np.arange(len(slot)))
+    source = np.minimum(np.maximum(slot, 0) + shift, table.shape[1] - 1)
+    return np.where(slot >= 0, table[family, source], np.arange(len(slot)))
 
 
 def encode_keys(keys: np.ndarray) -> np.ndarray:
