@@ -3,8 +3,10 @@
 For each case (``5`` = the ``default`` scenario, ``20`` = bench_greedy_year's 20-site scenario,
 or any scenario name such as ``real-2022`` / ``paper-3site``) it runs ``--policy`` (``milp``)
 over ``--hours`` and prints per-step median / p95 / max of ``build_s`` and ``solve_s`` (ms), the
-mean step, the whole-run time, the benefit, the worst MIP gap, how many steps were not proven
-optimal and the machine's load average. ``--baseline DIR`` runs the same measurement with
+mean step, the median and mean CPU time of a step (``cpu_s``; on a shared machine wall times are
+inflated, CPU times much less), the whole-run wall and CPU time, the benefit, the worst MIP gap,
+how many steps were not proven optimal, the phases that produced the plans and the machine's
+load average. ``--baseline DIR`` runs the same measurement with
 another checkout of the code (e.g. ``git archive main | tar -x -C /tmp/base``) in a subprocess
 and prints the benefit difference, so the formulations compare on the same run.
 
@@ -49,16 +51,22 @@ def measure(case: str, hours: int, policy: str) -> dict[str, float | int | str]:
         raise RuntimeError(f"measuring {simulate.__code__.co_filename}, not {CODE}")
 
     scenario = scenario_for(case, hours)
-    tic = time.perf_counter()
+    tic, cpu = time.perf_counter(), time.process_time()
     run = simulate(scenario, policy, check=False)
-    wall = time.perf_counter() - tic
+    wall, cpu = time.perf_counter() - tic, time.process_time() - cpu
     steps = run.result.steps
     out: dict[str, float | int | str] = {
         "case": case, "sites": len(scenario.sites), "hours": hours, "run_s": wall,
+        "cpu_s": cpu,
         "engine_s": float(run.result.meta["wall_s"]),
         "benefit_usd": float(run.kpis["total_benefit_usd"]),
         "step_mean_ms": float(steps["decide_s"].mean() * 1e3),
     }
+    cpu_steps = steps["cpu_s"].dropna() if "cpu_s" in steps else None
+    out["step_cpu_median_ms"] = float(cpu_steps.median() * 1e3) if cpu_steps is not None \
+        else float("nan")
+    out["step_cpu_mean_ms"] = float(cpu_steps.mean() * 1e3) if cpu_steps is not None \
+        else float("nan")
     for col in ("build_s", "solve_s", "decide_s"):
         values = steps[col].dropna().to_numpy() * 1e3 if col in steps else np.zeros(0)
         values = values if len(values) else np.full(1, np.nan)  # every step fell back
@@ -71,6 +79,9 @@ def measure(case: str, hours: int, policy: str) -> dict[str, float | int | str]:
     out["not_optimal"] = int((status != "Optimal").sum()) if status is not None else 0
     out["fallbacks"] = int(steps["fallback"].fillna(0).astype(bool).sum()) \
         if "fallback" in steps else 0
+    phases = steps["phase"].dropna().astype(str) if "phase" in steps else None
+    out["phases"] = " ".join(f"{k}:{v}" for k, v in sorted(phases.value_counts().items())) \
+        if phases is not None else ""
     out["reproducible"] = str(run.result.meta.get("reproducible", "n/a"))
     out["load_avg"] = os.getloadavg()[0]
     return out
@@ -86,14 +97,17 @@ def baseline(directory: str, case: str, hours: int, policy: str) -> dict:
 
 
 def show(label: str, r: dict) -> None:
-    print(f"{label}: {r['sites']} sites x {r['hours']} h: run {r['run_s']:.1f} s, step mean "
+    print(f"{label}: {r['sites']} sites x {r['hours']} h: run {r['run_s']:.1f} s "
+          f"(CPU {r.get('cpu_s', float('nan')):.1f} s), step mean "
           f"{r['step_mean_ms']:.0f} ms | build median/p95/max {r['build_s_median_ms']:.1f}/"
           f"{r['build_s_p95_ms']:.1f}/{r['build_s_max_ms']:.0f} ms | solve "
           f"{r['solve_s_median_ms']:.1f}/{r['solve_s_p95_ms']:.1f}/{r['solve_s_max_ms']:.0f} ms"
-          f" | decide median {r['decide_s_median_ms']:.1f} ms | benefit "
+          f" | decide median {r['decide_s_median_ms']:.1f} ms | step CPU median/mean "
+          f"{r.get('step_cpu_median_ms', float('nan')):.1f}/"
+          f"{r.get('step_cpu_mean_ms', float('nan')):.1f} ms | benefit "
           f"{r['benefit_usd']:,.0f} USD, gap max {r['mip_gap_max']:.2e}, not optimal "
           f"{r['not_optimal']}, fallbacks {r['fallbacks']}, reproducible {r['reproducible']}, "
-          f"load {r['load_avg']:.2f}", flush=True)
+          f"phases {r.get('phases', '')}, load {r['load_avg']:.2f}", flush=True)
 
 
 def main() -> None:

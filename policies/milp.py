@@ -14,18 +14,20 @@
 
 Each epoch a policy executes slot 0 of its plan. A solver failure (any exception, or no solution
 within the work limits) hands that hour to ``greedy`` and sets ``fallback = 1``. Diagnostics per
-epoch (the run's ``steps`` table): ``solve_s`` and ``build_s`` (s), ``mip_gap`` (relative gap on
-the loss objective, see docs/milp.md), ``status``, ``phase`` (``lp``, ``sub-mip`` or ``mip``),
-``objective`` and ``bound`` (planned benefit and its bound, USD), ``nodes`` (branch-and-bound
-nodes), ``n_integer`` and ``n_indicators`` (integer columns; binary exclusivity indicators),
-``overshoot_t`` (planned tCO2 over the horizon's budget share), ``wall_clock_limit`` (1 when the
-wall-clock safety net stopped a solve: the run is then not reproducible, see docs/milp.md) and
-``fallback``.
+epoch (the run's ``steps`` table): ``solve_s`` and ``build_s`` (s, wall clock), ``cpu_s`` (CPU
+seconds of the whole step in this process), ``mip_gap`` (relative gap on the loss objective, see
+docs/milp.md), ``status``, ``phase`` (``lp``, ``round``, ``sub-mip`` or ``mip``), ``objective``
+and ``bound`` (planned benefit and its bound, USD), ``nodes`` (branch-and-bound nodes),
+``n_integer`` and ``n_indicators`` (candidate start binaries plus binary indicators; binary
+exclusivity indicators), ``overshoot_t`` (planned tCO2 over the horizon's budget share),
+``wall_clock_limit`` (1 when the wall-clock safety net stopped a solve: the run is then not
+reproducible, see docs/milp.md) and ``fallback``.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,11 +171,13 @@ class MilpPolicy:
         self.plans = []
 
     def decide(self, obs: Observation) -> Decision:
+        cpu = time.process_time()
         try:
             data, plan = self._plan(obs)
         except Exception as err:  # any solver failure: this hour goes to greedy, recorded
             return self._fall_back(obs, f"{type(err).__name__}: {err}")
         decision = decision_from_plan(plan, data, obs, self.switches, self.deadline_guard)
+        decision.diagnostics["cpu_s"] = time.process_time() - cpu
         if self.record_plans:
             self.plans.append(PlanRecord(data, plan))
         return decision

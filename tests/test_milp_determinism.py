@@ -34,3 +34,4 @@ def test_milp_ledger_is_identical_under_cpu_load() -> None:
     assert frame_digest(quiet.ledger) == frame_digest(loaded.ledger)
     assert quiet.jobs["start_hour"].equals(loaded.jobs["start_hour"])
     assert quiet.steps["nodes"].tolist() == loaded.steps["nodes"].tolist()
+    assert quiet.steps["phase"].tolist() == loaded.steps["phase"].tolist()

@@ -7,13 +7,14 @@
 The core (routing, GPU use, power balance, battery, genset, grid, carbon) is built once with
 mutable Params; each ``update`` writes the new horizon data into them. The job block (start
 binaries and the one-start rows, :mod:`optimizers.milp.jobs`) is assembled with numpy and
-swapped in HiGHS every hour, with no Pyomo model walk. Exclusivity indicators are binary only in
-slots where prices could make the LP relaxation inexact (see docs/milp.md).
+swapped in HiGHS every hour, with no Pyomo model walk; the solve pipeline
+(:mod:`optimizers.milp.pipeline`) writes only the start columns it prices in. Exclusivity
+indicators are binary only in slots where prices could make the LP relaxation inexact (see
+docs/milp.md).
 """
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -31,16 +32,12 @@ from optimizers.milp.objective import (
     tie_slack_usd,
     tie_usd,
 )
+from optimizers.milp.pipeline import Pipeline, SolveInput
 from optimizers.milp.plan import Plan
 from optimizers.milp.sets import ModelSets, Switches, build_sets
-from optimizers.milp.solve import (
-    PersistentHighs,
-    SolverOptions,
-    SolveStats,
-    combine,
-    relative_gap,
-)
+from optimizers.milp.solve import PersistentHighs, SolverOptions, SolveStats
 from optimizers.milp.variables import add_core_variables, add_parameters
+from optimizers.milp.warm import ShiftedBasis
 from simulator.physics import effective_price, export_value
 from simulator.system import SystemModel
 
@@ -93,6 +90,9 @@ class JointModel:
         training = np.array([[self.solver.row(m.training[t, s]) for s in range(system.n_sites)]
                              for t in range(horizon)], dtype=np.int32)
         self._job_block = JobBlock(self.solver.highs, training, self.solver.row(m.value))
+        self._pipeline = Pipeline(self.solver, self._job_block, ShiftedBasis(
+            m, self.solver.index_maps, self._job_block.first_column,
+            self._job_block.first_row, horizon))
         self._params = {name: ParamArray(getattr(m, name), self.solver.updates) for name in (
             "pue_dp", "load0", "fixed_gpus", "imp_ub", "c_imp", "ci", "exp_ub", "c_exp",
             "avail", "bat_ub", "gen_ub", "sf_ub", "lam", "soc0", "terminal", "keep_rhs",
@@ -105,7 +105,6 @@ class JointModel:
         self._beta_binary = np.zeros((H, S), dtype=bool)
         self._mode_binary = np.zeros((H, S), dtype=bool)
         self._short_binary = np.zeros((H, S), dtype=bool)
-        self._planned: dict[int, tuple[int, int]] = {}
         self._constant = 0.0
         self._gap_scale = 0.0
         self._data: HorizonData | None = None
@@ -118,14 +117,6 @@ class JointModel:
             group.columns = self.solver.columns(group.variables)
         self._over_column = self.solver.columns([self.m.over]) if self.sets.carbon_budget \
             else None
-
-    @property
-    def _y_keys(self) -> list[tuple[int, int, int]]:
-        return [(int(n), int(s), int(t)) for n, s, t in self._job_block.keys.tolist()]
-
-    @property
-    def _y_columns(self) -> np.ndarray:
-        return self._job_block.columns
 
     # ---- data -------------------------------------------------------------------------------
     def update(self, data: HorizonData) -> float:
@@ -207,86 +198,14 @@ class JointModel:
                     now[t, s] = need[t, s]
         self.solver.update_variables(changed)
 
-    def _neighbourhood(self, weight: np.ndarray, t0: int) -> np.ndarray:
-        """Start binaries the sub-MIP may use: within ``neighbourhood_h`` slots of a start the
-        LP relaxation weights (same job and site), or the previous plan's start."""
-        radius = self.solver.options.neighbourhood_h
-        support = {key for key, w in zip(self._y_keys, weight.tolist(), strict=True)
-                   if w > 1e-6}
-        previous = self._previous_keys(t0)
-        return np.array([(n, s, t) in previous or any((n, s, t + d) in support
-                                                      for d in range(-radius, radius + 1))
-                         for n, s, t in self._y_keys])
-
-    def _previous_keys(self, t0: int) -> set[tuple[int, int, int]]:
-        """The previous plan's starts that are still ahead, as (job position, site, slot)."""
-        position = {job.job_id: n for n, job in enumerate(self._jobs)}
-        return {(position[job], s, start - t0) for job, (s, start) in self._planned.items()
-                if job in position and start >= t0}
-
-    def _solve(self, t0: int) -> SolveStats:
-        """LP relaxation, neighbourhood sub-MIP, full MIP only when the LP bound cannot prove
-        the gap (see :mod:`optimizers.milp.solve`). Every branch is taken on solver outcomes
-        and work limits (iterations, nodes), never on the clock."""
-        solver, gap, options = self.solver, self.solver.options.mip_gap, self.solver.options
-        tic = time.perf_counter()
-        solver.begin(self._gap_scale)
-        phases: list[SolveStats] = []
-
-        def done(stats: SolveStats, lp_bound: float, phase: str) -> SolveStats:
-            return combine(stats, lp_bound, time.perf_counter() - tic, phase, gap,
-                           self._gap_scale, any(p.wall_clock_limit for p in phases))
-
-        integer = np.concatenate([self._y_columns, self._binary_columns()])
-        if not len(integer) or options.neighbourhood_h < 0:
-            return done(solver.run(lp=not len(integer)), math.inf, "mip" if len(integer)
-                        else "lp")
-        with solver.relaxed(integer):
-            lp = solver.run(lp=True)
-        phases.append(lp)
-        if not lp.has_solution:
-            return done(solver.run(lp=False), math.inf, "mip")
-        relaxed = solver.values(integer)
-        if np.all(np.minimum(relaxed, 1.0 - relaxed) < 1e-6):
-            return done(lp, lp.incumbent, "lp")
-        weight = solver.values(self._y_columns)
-        start = self._start_values(weight, t0)
-        with solver.restricted(self._y_columns, self._neighbourhood(weight, t0)):
-            solver.warm_start(self._y_columns, start)
-            sub = solver.run(lp=False, nodes=options.sub_mip_nodes)
-        phases.append(sub)
-        if sub.has_solution and relative_gap(lp.incumbent, sub.incumbent,
-                                             self._gap_scale) <= gap:
-            return done(sub, lp.incumbent, "sub-mip")
-        if sub.has_solution:
-            start = np.round(solver.values(self._y_columns))
-        solver.warm_start(self._y_columns, start)
-        return done(solver.run(lp=False), lp.incumbent, "mip")
-
-    def _start_values(self, weight: np.ndarray, t0: int) -> np.ndarray:
-        """A feasible MIP start, so that a time limit always leaves an incumbent: the previous
-        plan's starts where they still fit, then the other jobs by decreasing LP weight, each at
-        its heaviest (site, slot) whose GPUs are free (or not started if its weight < 1/2)."""
+    def _solve(self, t0: int) -> tuple[SolveStats, np.ndarray]:
+        """The solve pipeline (:mod:`optimizers.milp.pipeline`); (stats, 0/1 per start key)."""
         assert self._data is not None
-        held = self._data.fixed_gpus.copy()
-        options: dict[int, list[tuple[float, int, int, int]]] = {}
-        for i, ((n, s, t), w) in enumerate(zip(self._y_keys, weight.tolist(), strict=True)):
-            options.setdefault(n, []).append((w, i, s, t))
-        previous = {n: (s, t) for n, s, t in self._previous_keys(t0)}
-        order = sorted(options, key=lambda n: (n not in previous,
-                                               -sum(o[0] for o in options[n])))
-        values = np.zeros(len(self._y_keys))
-        for n in order:
-            if n not in previous and sum(o[0] for o in options[n]) < 0.5:
-                continue
-            job = self._jobs[n]
-            ranked = sorted(options[n], key=lambda o: (previous.get(n) != (o[2], o[3]), -o[0]))
-            for _w, i, s, t in ranked:
-                if np.all(held[t:t + job.duration_h, s] + job.gpus <= self.system.gpus[s]):
-                    held[t:t + job.duration_h, s] += job.gpus
-                    values[i] = 1.0
-                    break
-        return values
+        options = self.solver.options
+        return self._pipeline.solve(
+            SolveInput(t0, self._jobs, self._data.fixed_gpus, self.system.gpus,
+                       self._binary_columns(), self._gap_scale),
+            options.neighbourhood_h, options.sub_mip_nodes, options.mip_gap)
 
     def _binary_columns(self) -> np.ndarray:
         """Columns of the exclusivity indicators that are binary now."""
@@ -304,8 +223,9 @@ class JointModel:
 
     @property
     def n_integer(self) -> int:
-        """Integer columns in the current model (job starts plus binary indicators)."""
-        return len(self._y_columns) + self.n_indicators
+        """Integer decisions of the current model (candidate job starts plus binary
+        indicators; a start column enters HiGHS only when the pipeline prices it in)."""
+        return len(self._job_block.keys) + self.n_indicators
 
     # ---- solve ------------------------------------------------------------------------------
     def solve(self, build_s: float = 0.0) -> Plan:
@@ -313,15 +233,13 @@ class JointModel:
         if self._data is None:
             raise RuntimeError("call update(data) before solve()")
         data = self._data
-        stats = self._solve(data.t0)
+        stats, y = self._solve(data.t0)
         if not stats.has_solution:
             raise RuntimeError(f"HiGHS found no solution ({stats.status})")
         v = {name: group.read(self.solver) for name, group in self._groups.items()}
-        y = self.solver.values(self._y_columns)
-        starts = tuple(sorted((self._jobs[n].job_id, s, data.t0 + t)
-                              for (n, s, t), val in zip(self._y_keys, y, strict=True)
-                              if val > 0.5))
-        self._planned = {job: (s, start) for job, s, start in starts}
+        chosen = self._job_block.keys[y > 0.5].tolist()
+        starts = tuple(sorted((self._jobs[n].job_id, s, data.t0 + t) for n, s, t in chosen))
+        self._pipeline.planned = {job: (s, start) for job, s, start in starts}
         over = float(self.solver.values(self._over_column)[0]) \
             if self._over_column is not None else 0.0
         tie = tie_usd(v["ren"], v["gen"], v["ch"], v["dis"])

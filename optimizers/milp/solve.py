@@ -6,11 +6,13 @@ variable's integrality by ``update_variables``. The job block is not a Pyomo blo
 written into the same HiGHS instance by :mod:`optimizers.milp.jobs`, after the core's columns
 and rows. Automatic change detection is switched off, so a solve costs no model walk.
 
-The primitives here (``relaxed``, ``restricted``, ``run``, ``warm_start``, ``solve``) serve the
-solve pipeline of :meth:`optimizers.milp.model.JointModel.solve` (docs/milp.md, "Solving"): the
-LP relaxation (its value bounds the MIP; done if integral), a sub-MIP over the start binaries
-near the LP support (a RENS-like heuristic; done if the LP bound proves the gap), and only
-then the full MIP, warm-started from the sub-MIP's incumbent.
+The primitives here (``relaxed``, ``integer``, ``fixed``, ``restricted``, ``run``,
+``warm_start``, ``gains``, ``row_duals``) serve the solve pipeline of
+:mod:`optimizers.milp.pipeline` (docs/milp.md, "Solving"): the LP relaxation by column
+generation (its value bounds the MIP; done if integral), the LP rounded and re-solved with the
+starts fixed (done if the LP bound proves the gap), a sub-MIP over the start binaries near the
+LP support (a RENS-like heuristic; done if the LP bound proves the gap), and only then the full
+MIP, warm-started from the sub-MIP's incumbent.
 
 Deterministic by construction: every phase decision and every limit is a work measure (simplex
 iterations for the LP, branch-and-bound nodes for the sub-MIP and the MIP), never the clock, so
@@ -32,7 +34,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 
 import highspy
@@ -45,6 +47,7 @@ from pyomo.core.base.var import VarData
 from optimizers.milp.updates import AffineUpdates
 
 _KINDS = highspy.HighsVarType
+_DUAL, _PRIMAL = 1, 4  # HiGHS simplex_strategy: dual (its default), primal
 _NESTED_SUB_MIPS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")  # HiGHS default: on
 
 
@@ -75,7 +78,8 @@ class SolveStats:
     """Outcome of one solve. Objective values are the solver's (benefit minus the offset, USD);
     ``gap`` is the relative MIP gap (bound - incumbent) / |incumbent| (0 for an LP, NaN without
     a solution); ``phase`` says which step produced the incumbent: ``lp`` (integral relaxation),
-    ``sub-mip`` (neighbourhood, proven by the LP bound) or ``mip``. ``wall_clock_limit``: the
+    ``round`` (rounded LP, proven by the LP bound), ``sub-mip`` (neighbourhood, proven by the
+    LP bound) or ``mip``. ``wall_clock_limit``: the
     time-limit safety net stopped a phase (the outcome may depend on machine load)."""
 
     status: str
@@ -118,6 +122,7 @@ class PersistentHighs:
         cfg.rel_gap = options.mip_gap
         cfg.solver_options = {"random_seed": options.seed, "output_flag": False}
         self._solution: np.ndarray | None = None
+        self._row_dual: np.ndarray | None = None
         self._deadline = 0.0
         self.gap_scale = 0.0
 
@@ -149,6 +154,11 @@ class PersistentHighs:
         return np.fromiter((var_map[id(v)] for v in variables), dtype=np.int32,
                            count=len(variables))
 
+    def index_maps(self) -> tuple[dict[int, int], dict[int, int]]:
+        """HiGHS column of each variable and row of each constraint, keyed by ``id``."""
+        return ({key: int(col) for key, col in self._opt._pyomo_var_to_solver_var_map.items()},
+                {id(con): int(row) for con, row in self._opt._pyomo_con_to_solver_con_map.items()})
+
     def row(self, constraint: ConstraintData) -> int:
         """HiGHS row index of a core constraint (core rows never move)."""
         return int(self._opt._pyomo_con_to_solver_con_map[constraint])
@@ -174,15 +184,23 @@ class PersistentHighs:
             self.highs.setSolution(len(cols), cols, vals)
 
     @contextmanager
-    def relaxed(self, columns: np.ndarray) -> Iterator[None]:
-        """Within the block ``columns`` are continuous (the LP relaxation)."""
+    def _kind(self, columns: np.ndarray, inside: highspy.HighsVarType,
+              after: highspy.HighsVarType) -> Iterator[None]:
         highs, n = self.highs, len(columns)
         (cols,) = _ascending(columns)
-        highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kContinuous))
+        highs.changeColsIntegrality(n, cols, np.full(n, inside))
         try:
             yield
         finally:
-            highs.changeColsIntegrality(n, cols, np.full(n, _KINDS.kInteger))
+            highs.changeColsIntegrality(n, cols, np.full(n, after))
+
+    def relaxed(self, columns: np.ndarray) -> AbstractContextManager[None]:
+        """Within the block ``columns`` are continuous (the LP relaxation), integer after."""
+        return self._kind(columns, _KINDS.kContinuous, _KINDS.kInteger)
+
+    def integer(self, columns: np.ndarray) -> AbstractContextManager[None]:
+        """Within the block ``columns`` are integer, continuous after."""
+        return self._kind(columns, _KINDS.kInteger, _KINDS.kContinuous)
 
     @contextmanager
     def restricted(self, columns: np.ndarray, allowed: np.ndarray) -> Iterator[None]:
@@ -202,12 +220,27 @@ class PersistentHighs:
             for option in _NESTED_SUB_MIPS:
                 highs.setOptionValue(option, True)
 
-    def run(self, lp: bool, nodes: int | None = None) -> SolveStats:
+    @contextmanager
+    def fixed(self, columns: np.ndarray, values: np.ndarray) -> Iterator[None]:
+        """Within the block ``columns`` are fixed at ``values`` (bounds; restored after)."""
+        highs, n = self.highs, len(columns)
+        cols, vals = _ascending(columns, values)
+        _status, _n, _cost, lower, upper, _nnz = highs.getCols(n, cols)
+        lower, upper = np.array(lower), np.array(upper)
+        highs.changeColsBounds(n, cols, vals, vals)
+        try:
+            yield
+        finally:
+            highs.changeColsBounds(n, cols, lower, upper)
+
+    def run(self, lp: bool, nodes: int | None = None, primal: bool = False) -> SolveStats:
         """Run HiGHS on the instance as it stands (relaxed or restricted inside the blocks);
         ``lp``: no integer column is left; ``nodes``: the branch-and-bound node limit
-        (default ``mip_nodes``)."""
+        (default ``mip_nodes``); ``primal``: primal simplex (after columns were added to a
+        solved LP, its basis stays primal feasible), else HiGHS's default (dual)."""
         highs, options = self.highs, self.options
         for name, value in (("threads", options.threads),
+                            ("simplex_strategy", _PRIMAL if primal else _DUAL),
                             ("simplex_iteration_limit", options.lp_iterations),
                             ("mip_max_nodes", options.mip_nodes if nodes is None else nodes),
                             ("mip_rel_gap", self.options.mip_gap),
@@ -223,7 +256,10 @@ class PersistentHighs:
         highs = self.highs
         info = highs.getInfo()
         has_solution = info.primal_solution_status == 2
-        self._solution = np.asarray(highs.getSolution().col_value) if has_solution else None
+        solution = highs.getSolution()
+        self._solution = np.asarray(solution.col_value) if has_solution else None
+        self._row_dual = np.asarray(solution.row_dual) if has_solution and \
+            solution.dual_valid else None
         value = float(info.objective_function_value)
         mip = info.mip_node_count >= 0
         if not has_solution:
@@ -239,6 +275,18 @@ class PersistentHighs:
             phase="mip" if mip else "lp",
             wall_clock_limit=highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit)
 
+    def gains(self, reduced_costs: np.ndarray) -> np.ndarray:
+        """Objective gain per unit raised of columns with ``reduced_costs`` at the last LP
+        solution (the reduced cost, signed for the objective's sense)."""
+        _status, sense = self.highs.getObjectiveSense()
+        return reduced_costs if sense == highspy.ObjSense.kMaximize else -reduced_costs
+
+    def row_duals(self) -> np.ndarray:
+        """Row duals of the last LP solution (zeros where HiGHS has none)."""
+        if self._row_dual is None:
+            return np.zeros(self.highs.getNumRow())
+        return self._row_dual
+
     def values(self, columns: np.ndarray) -> np.ndarray:
         """Primal values of the last solution at ``columns``."""
         if self._solution is None:
@@ -249,16 +297,16 @@ class PersistentHighs:
 def combine(final: SolveStats, lp_bound: float, seconds: float, phase: str,
             mip_gap: float, gap_scale: float, wall_clock_limit: bool = False) -> SolveStats:
     """``final`` with a bound valid for the full model (the tighter of its own bound and the
-    LP bound; a sub-MIP's own bound holds only in its neighbourhood, so it gets the LP bound),
-    the gap recomputed by :func:`relative_gap` and the whole pipeline's seconds. A sub-MIP
-    incumbent proven within ``mip_gap`` is reported ``Optimal``, like a MIP solved to its gap
-    tolerance; one left by a work limit keeps HiGHS's status. ``wall_clock_limit``: an earlier
-    phase hit the time-limit safety net."""
-    if phase == "sub-mip":
+    LP bound; a rounded LP or a sub-MIP has no bound of its own for the full model, so it gets
+    the LP bound), the gap recomputed by :func:`relative_gap` and the whole pipeline's seconds.
+    A rounded-LP or sub-MIP incumbent proven within ``mip_gap`` is reported ``Optimal``, like a
+    MIP solved to its gap tolerance; one left by a work limit keeps HiGHS's status.
+    ``wall_clock_limit``: an earlier phase hit the time-limit safety net."""
+    if phase in ("round", "sub-mip"):
         bound = lp_bound
     else:
         bound = min(final.bound, lp_bound) if final.has_solution else final.bound
     gap = relative_gap(bound, final.incumbent, gap_scale) if final.has_solution else math.nan
-    status = "Optimal" if phase == "sub-mip" and gap <= mip_gap else final.status
+    status = "Optimal" if phase in ("round", "sub-mip") and gap <= mip_gap else final.status
     return replace(final, bound=bound, gap=gap, solve_s=seconds, phase=phase, status=status,
                    wall_clock_limit=final.wall_clock_limit or wall_clock_limit)
