@@ -176,7 +176,9 @@ class MilpPolicy:
             data, plan = self._plan(obs)
         except Exception as err:  # any solver failure: this hour goes to greedy, recorded
             return self._fall_back(obs, f"{type(err).__name__}: {err}")
-        decision = decision_from_plan(plan, data, obs, self.switches, self.deadline_guard)
+        expected = obs.forecast("demand", 1)[0]  # point forecast: the quantile/margin is slack
+        decision = decision_from_plan(plan, data, obs, self.switches, self.deadline_guard,
+                                      expected_demand=expected)
         decision.diagnostics["cpu_s"] = time.process_time() - cpu
         if self.record_plans:
             self.plans.append(PlanRecord(data, plan))
@@ -305,17 +307,21 @@ def guard_starts(obs: Observation, starts: list[tuple[int, int]]) -> list[tuple[
 
 
 def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
-                       switches: Switches, guard: bool = False) -> Decision:
+                       switches: Switches, guard: bool = False,
+                       expected_demand: np.ndarray | None = None) -> Decision:
     """The plan's slot for hour ``obs.t`` as a Decision, with solve diagnostics.
 
     Routing: each site's share of the requests planned for a region and class (so whatever
     actually arrives is routed, more or less than forecast), except where the plan serves only
-    part of the forecast while an admissible site keeps idle GPUs (it judged the rest not worth
-    serving): there the planned fraction of the forecast, the rest dropped as planned; a region
-    and class with no demand forecast gets the simulator's default split
-    (:func:`simulator.hour.default_split`); nearest-site routing when routing is not decided.
-    Jobs are started by the plan (plus the latest-start guard, :func:`guard_starts`, with
-    ``guard``).
+    part of the demand it planned on while an admissible site keeps idle GPUs (it judged the
+    rest not worth serving): there the planned requests as a fraction of the arrivals expected
+    (``expected_demand`` [R, K] requests/h, the point forecast; default the planned-on demand),
+    capped at 1, the rest dropped as planned. A plan on a demand quantile or with a margin thus
+    drops nothing of the expected arrivals it planned to serve. A region and class with no
+    demand forecast, or none planned because the plan's GPUs are full, gets the simulator's
+    default split (:func:`simulator.hour.default_split`);
+    nearest-site routing when routing is not decided. Jobs are started by the plan (plus the
+    latest-start guard, :func:`guard_starts`, with ``guard``).
     """
     system = obs.system
     slot = obs.t - plan.t0
@@ -326,14 +332,21 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
             system.admissible
         total = planned.sum(axis=2, keepdims=True)
         share = planned / np.where(total > 1e-9, total, 1.0)
-        fraction = np.minimum(planned / np.where(demand > 0, demand, 1.0), 1.0)
+        expected = demand if expected_demand is None else np.broadcast_to(
+            np.asarray(expected_demand, dtype=float)[:, :, None], demand.shape)
+        fraction = np.minimum(planned / np.where(expected > 0, expected, 1.0), 1.0)
+        fraction = np.where(expected > 0, fraction, share)
         # A row the plan serves only in part while an admissible site keeps idle GPUs was
         # judged not worth serving in full: route the planned fraction and drop the rest, as
         # planned. Otherwise (whole row served, or capacity full) route every arrival by share.
         idle = (system.gpus - plan.busy[slot]) > 1e-6
         partial = total < demand * (1.0 - 1e-6)
         judged = partial & (system.admissible & idle[None, None, :]).any(axis=2, keepdims=True)
-        routing = np.where(demand > 0, np.where(judged, fraction, share),
+        # A row the plan has no room for at all (capacity full) is not judged: its arrivals
+        # take the default split, served only where GPUs turn out free (lowest priority first
+        # to be dropped), which costs nothing more than dropping them unrouted.
+        unplanned = (total <= 1e-9) & ~judged
+        routing = np.where((demand > 0) & ~unplanned, np.where(judged, fraction, share),
                            default_split(system, obs.gpus_free))
     else:
         routing = nearest

@@ -134,3 +134,53 @@ def test_robustness_experiment_writes_comparison_folders(tmp_path) -> None:
     table = mean_table(rows, "tiny")
     assert list(table.index) == ["fifo", "greedy", "oracle"]
     assert table.loc["oracle", "regret_usd"] == 0.0
+
+
+def _recorded_plan():
+    """The first epoch of ``milp`` on the tiny scenario: (observation, data, plan)."""
+    from policies.milp import MilpPolicy
+
+    scenario = parse_scenario(tiny_dict(hours=4))
+    policy = MilpPolicy(record_plans=True)
+    seen: list = []
+
+    class Recording(ScriptedPolicy):
+        def decide(self, obs):  # noqa: D102 - records the observation, then plans
+            seen.append(obs)
+            return policy.decide(obs)
+
+    simulate(scenario, Recording(lambda obs: Decision()), check=False)
+    record = policy.plans[0]
+    return seen[0], record.data, record.plan
+
+
+def test_routing_of_rows_the_plan_has_no_room_for() -> None:
+    from optimizers.milp.sets import Switches
+    from policies.milp import decision_from_plan
+    from simulator.hour import default_split
+
+    obs, data, plan = _recorded_plan()
+    system = obs.system
+    rows = data.demand[0] > 0
+    assert rows.any()
+    nothing = np.zeros_like(plan.routed)
+    # GPUs full in the plan and nothing planned for a row: its arrivals take the default split
+    full = dataclasses.replace(plan, routed=nothing, busy=np.tile(system.gpus, (len(plan.busy),
+                                                                                1)))
+    routing = decision_from_plan(full, data, obs, Switches()).routing
+    split = default_split(system, obs.gpus_free)
+    assert np.allclose(routing[rows], split[rows])
+    assert np.allclose(routing[rows].sum(axis=-1), 1.0)
+    # idle GPUs and nothing planned: judged not worth serving, dropped as planned
+    idle = dataclasses.replace(plan, routed=nothing, busy=np.zeros_like(plan.busy))
+    assert np.allclose(decision_from_plan(idle, data, obs, Switches()).routing[rows], 0)
+    # half the planned-on demand planned while GPUs idle: the fraction is measured against the
+    # expected arrivals, so a plan on twice the point forecast routes every expected request
+    half = data.demand[0][:, :, None] * 0.5 * (system.admissible / np.maximum(
+        system.admissible.sum(axis=2, keepdims=True), 1))
+    partial = dataclasses.replace(idle, routed=np.concatenate([half[None], nothing[1:]]))
+    by_quantile = decision_from_plan(partial, data, obs, Switches()).routing
+    assert np.allclose(by_quantile[rows].sum(axis=-1), 0.5)
+    by_point = decision_from_plan(partial, data, obs, Switches(),
+                                  expected_demand=data.demand[0] * 0.5).routing
+    assert np.allclose(by_point[rows].sum(axis=-1), 1.0)
