@@ -10,6 +10,7 @@ Powers are MW held for the hour, per site.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -47,13 +48,15 @@ def checked_routing(sys_: SystemModel, routing: np.ndarray | None, clip: Clip) -
         clip(-1, "routing_refused", float("nan"), 0.0,
              f"routing has shape {a.shape}, expected {shape}")
         return np.zeros(shape)
-    bad = ~np.isfinite(a) | (a < 0)
-    if bad.any():
+    # Quick test first: fractions >= 0 (NaN fails) with a finite sum are all valid.
+    bad = None if a.size == 0 or (a.min() >= 0 and math.isfinite(a.sum())) else \
+        ~np.isfinite(a) | (a < 0)
+    if bad is not None and bad.any():
         clip(-1, "routing_invalid_fraction", float(np.nansum(np.abs(a[bad]))), 0.0,
              f"{int(bad.sum())} NaN or negative fractions set to 0")
         a = np.where(bad, 0.0, a)
-    inadmissible = (a > 0) & ~sys_.admissible
-    if inadmissible.any():
+    if np.any(a, where=~sys_.admissible):  # a >= 0 here: nonzero means routed
+        inadmissible = (a > 0) & ~sys_.admissible
         clip(-1, "routing_latency", float(a[inadmissible].sum()), 0.0,
              f"{int(inadmissible.sum())} routes over their latency SLO set to 0")
         a = np.where(sys_.admissible, a, 0.0)
@@ -100,11 +103,14 @@ def serve_inference(sys_: SystemModel, routed: np.ndarray, free_gpus: np.ndarray
                     priority: np.ndarray) -> np.ndarray:
     """Requests served [R, K, S] out of ``routed``: each site's free GPU-seconds go to the
     classes in ``priority`` order, shared pro rata among regions."""
-    h = sys_.gpu_seconds_per_request
     cap = np.maximum(free_gpus, 0.0) * SECONDS_PER_HOUR
-    served = np.zeros_like(routed)
+    needs = routed.sum(axis=0) * sys_.gpu_seconds_per_request[:, None]  # GPU-s [K, S]
+    served = routed.copy()
     for k in priority:
-        need = routed[:, k, :].sum(axis=0) * h[k]
+        need = needs[k]
+        if (cap >= need).all():  # every site serves all of class k (fraction 1)
+            cap = np.maximum(cap - need, 0.0)
+            continue
         frac = np.minimum(1.0, np.divide(cap, need, out=np.ones(sys_.n_sites), where=need > 0))
         served[:, k, :] = routed[:, k, :] * frac
         cap = np.maximum(cap - need * frac, 0.0)
@@ -149,29 +155,35 @@ def storage_and_genset(sys_: SystemModel, soc_mwh: np.ndarray, battery_mw, gense
         clip(-1, "battery_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
         b_req = np.zeros(S)
     b = np.minimum(np.maximum(b_req, lo), hi)
-    for s in np.flatnonzero(np.abs(b - b_req) > 1e-6):
-        clip(int(s), "battery_limit", b_req[s], b[s])
+    if (b != b_req).any():
+        for s in np.flatnonzero(np.abs(b - b_req) > 1e-6):
+            clip(int(s), "battery_limit", b_req[s], b[s])
     g_req = setpoint(genset_mw, S)
     if g_req is None:
         clip(-1, "genset_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
         g_req = np.zeros(S)
     genset = np.minimum(np.maximum(g_req, 0.0), sys_.genset_mw)
-    for s in np.flatnonzero(np.abs(genset - g_req) > 1e-6):
-        clip(int(s), "genset_limit", g_req[s], genset[s])
+    if (genset != g_req).any():
+        for s in np.flatnonzero(np.abs(genset - g_req) > 1e-6):
+            clip(int(s), "genset_limit", g_req[s], genset[s])
     return Dispatch(np.maximum(b, 0.0), np.maximum(-b, 0.0), genset, -lo)
 
 
 def relieve_import_cap(sys_: SystemModel, net: np.ndarray, d: Dispatch, served: np.ndarray,
                        marginal_mw_per_gpu: np.ndarray, priority: np.ndarray,
-                       clip: Clip) -> tuple[np.ndarray, np.ndarray]:
+                       clip: Clip) -> tuple[np.ndarray, np.ndarray | None]:
     """Where the net draw exceeds the import cap: cut charging, raise genset then discharge,
     shed inference (lowest class first), and record what is still missing as shortfall.
 
-    Changes ``d`` and ``served`` in place; returns (shortfall MW, requests shed [R, K, S])."""
+    Changes ``d`` and ``served`` in place; returns (shortfall MW, requests shed [R, K, S]),
+    the latter None when no site is over its cap (then nothing changed)."""
     shortfall = np.zeros(sys_.n_sites)
+    over = np.flatnonzero(net > sys_.import_cap_mw + TOL)
+    if not len(over):
+        return shortfall, None
     dropped = np.zeros_like(served)
     h = sys_.gpu_seconds_per_request
-    for s in np.flatnonzero(net > sys_.import_cap_mw + TOL):
+    for s in over:
         excess = net[s] - sys_.import_cap_mw[s]
         cut = min(excess, d.charge[s])
         if cut > 0:

@@ -9,6 +9,7 @@ MWh. Inference ledger (one row per hour x region x class), requests per hour. Ro
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,17 @@ BENEFIT_PARTS: dict[str, int] = {
     "carbon_cost_usd": -1,
     "shortfall_cost_usd": -1,
 }
+
+
+def benefit_usd(parts: dict[str, np.ndarray]) -> np.ndarray:
+    """Benefit (USD) of the money ``parts`` (a subset of :data:`BENEFIT_PARTS`), summed in
+    their order: what ``sum(BENEFIT_PARTS[n] * v ...)`` gives, bit for bit, in half the ops."""
+    total: Any = 0
+    for name, value in parts.items():
+        total = total + value if BENEFIT_PARTS[name] > 0 else total - value
+    return total
+
+
 INFERENCE_COLUMNS: tuple[str, ...] = (
     "arrived",
     "routed",
@@ -83,16 +95,14 @@ class LedgerBuffer:
     def site_frame(self, index: pd.DatetimeIndex, site_names: tuple[str, ...]) -> pd.DataFrame:
         """Long table: hour, timestamp, site, then every site column."""
         hours, sites = len(index), len(site_names)
-        frame = pd.DataFrame({
+        columns = {
             "hour": np.repeat(np.arange(hours), sites),
-            "timestamp": np.repeat(index.to_numpy(), sites),
-            "site": np.tile(np.array(site_names, dtype=object), hours),
-        })
-        for c in SITE_COLUMNS:
-            frame[c] = self.site[c].reshape(-1)
-        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
-        frame["clips"] = frame["clips"].astype("int64")
-        return frame
+            "timestamp": _utc(index).repeat(sites),
+            "site": _labels(site_names, np.tile(np.arange(sites), hours)),
+        }
+        columns.update((c, self.site[c].reshape(-1)) for c in SITE_COLUMNS)
+        columns["clips"] = columns["clips"].astype("int64")
+        return pd.DataFrame(columns)
 
     def inference_frame(self, index: pd.DatetimeIndex, regions: tuple[str, ...],
                         classes: tuple[str, ...]) -> pd.DataFrame:
@@ -111,16 +121,24 @@ def _hourly_by_pair(index: pd.DatetimeIndex, first: tuple[str, tuple[str, ...]],
     """Long table of [hours, len(first), len(second)] arrays: one row per hour and pair."""
     (name_a, labels_a), (name_b, labels_b) = first, second
     hours, na, nb = len(index), len(labels_a), len(labels_b)
-    frame = pd.DataFrame({
+    table = {
         "hour": np.repeat(np.arange(hours), na * nb),
-        "timestamp": np.repeat(index.to_numpy(), na * nb),
-        name_a: np.tile(np.repeat(np.array(labels_a, dtype=object), nb), hours),
-        name_b: np.tile(np.array(labels_b, dtype=object), hours * na),
-    })
-    for c, values in columns.items():
-        frame[c] = values.reshape(-1)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
-    return frame
+        "timestamp": _utc(index).repeat(na * nb),
+        name_a: _labels(labels_a, np.tile(np.repeat(np.arange(na), nb), hours)),
+        name_b: _labels(labels_b, np.tile(np.arange(nb), hours * na)),
+    }
+    table.update((c, values.reshape(-1)) for c, values in columns.items())
+    return pd.DataFrame(table)
+
+
+def _utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """``index`` as UTC timestamps (naive stamps are taken as UTC)."""
+    return index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+
+
+def _labels(names: tuple[str, ...], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """The string column ``names[codes]``, built by one take instead of one object per row."""
+    return pd.Series(np.array(names, dtype=object)).array.take(codes)
 
 
 def frame_digest(*frames: pd.DataFrame) -> str:
