@@ -32,7 +32,7 @@ from simulator.contracts import (
     Policy,
     RunningJob,
 )
-from simulator.hour import SECONDS_PER_HOUR, TOL
+from simulator.hour import TOL
 from simulator.ledger import LedgerBuffer, benefit_usd
 from simulator.realized import realized
 from simulator.stepping import SteppedClock
@@ -285,7 +285,7 @@ class Simulation(SteppedClock):
         shortfall, dropped_grid = hour.relieve_import_cap(
             sys_, net, d, served, real.marginal_mw_per_busy_gpu[t], self._priority, clip)
         if dropped_grid is not None:  # some site was over its import cap
-            if dropped_grid.any():
+            if np.count_nonzero(dropped_grid):
                 load = hour.facility_load(sys_, served, self.gpus_training, pue)
             net = load.load_mw + d.charge - d.discharge - d.genset - renewable - shortfall
         sell = real.sell_usd_per_mwh[t]
@@ -303,7 +303,7 @@ class Simulation(SteppedClock):
         book_s["benefit_usd"][t] += benefit_usd(parts)
         values = {
             "gpus_training": self.gpus_training,
-            "gpus_inference": load.gpu_s / SECONDS_PER_HOUR,
+            "gpus_inference": load.gpus_inference,
             "requests_served": served.sum(axis=(0, 1)),
             "it_mw": load.it_mw, "load_mw": load.load_mw,
             "renewable_used_mw": renewable - g.curtailed_mw, "curtailed_mw": g.curtailed_mw,

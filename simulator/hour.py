@@ -33,7 +33,9 @@ def setpoint(values, n: int) -> np.ndarray | None:
     out = np.array(values, dtype=float).reshape(-1)
     if out.shape != (n,):
         return None
-    out[np.isnan(out)] = 0.0
+    nan = np.isnan(out)
+    if np.count_nonzero(nan):
+        out[nan] = 0.0
     return out
 
 
@@ -51,7 +53,7 @@ def checked_routing(sys_: SystemModel, routing: np.ndarray | None, clip: Clip) -
     # Quick test first: fractions >= 0 (NaN fails) with a finite sum are all valid.
     bad = None if a.size == 0 or (a.min() >= 0 and math.isfinite(a.sum())) else \
         ~np.isfinite(a) | (a < 0)
-    if bad is not None and bad.any():
+    if bad is not None and np.count_nonzero(bad):
         clip(-1, "routing_invalid_fraction", float(np.nansum(np.abs(a[bad]))), 0.0,
              f"{int(bad.sum())} NaN or negative fractions set to 0")
         a = np.where(bad, 0.0, a)
@@ -62,7 +64,7 @@ def checked_routing(sys_: SystemModel, routing: np.ndarray | None, clip: Clip) -
         a = np.where(sys_.admissible, a, 0.0)
     total = a.sum(axis=2, keepdims=True)
     over = total > 1 + TOL
-    if over.any():
+    if np.count_nonzero(over):
         clip(-1, "routing_over_one", float(total[over].sum()), float(over.sum()),
              f"{int(over.sum())} region-class rows summing above 1 rescaled")
         a = np.where(over, a / np.where(over, total, 1.0), a)
@@ -108,7 +110,7 @@ def serve_inference(sys_: SystemModel, routed: np.ndarray, free_gpus: np.ndarray
     served = routed.copy()
     for k in priority:
         need = needs[k]
-        if (cap >= need).all():  # every site serves all of class k (fraction 1)
+        if np.count_nonzero(cap >= need) == len(cap):  # all of class k served everywhere
             cap = np.maximum(cap - need, 0.0)
             continue
         frac = np.minimum(1.0, np.divide(cap, need, out=np.ones(sys_.n_sites), where=need > 0))
@@ -119,9 +121,10 @@ def serve_inference(sys_: SystemModel, routed: np.ndarray, free_gpus: np.ndarray
 
 @dataclass
 class Load:
-    """Facility load of one hour: inference GPU-seconds, IT power and facility power (MW)."""
+    """Facility load of one hour: GPUs busy with inference (GPU-seconds / 3600), IT power and
+    facility power (MW)."""
 
-    gpu_s: np.ndarray
+    gpus_inference: np.ndarray
     it_mw: np.ndarray
     load_mw: np.ndarray
 
@@ -129,9 +132,10 @@ class Load:
 def facility_load(sys_: SystemModel, served: np.ndarray, gpus_training: np.ndarray,
                   pue: np.ndarray) -> Load:
     """IT and facility power of training plus the served inference."""
-    gpu_s = (served * sys_.gpu_seconds_per_request[None, :, None]).sum(axis=(0, 1))
-    it = sys_.it_power_mw(gpus_training + gpu_s / SECONDS_PER_HOUR)
-    return Load(gpu_s, it, it * pue)
+    gpus = (served * sys_.gpu_seconds_per_request[None, :, None]).sum(axis=(0, 1)) / \
+        SECONDS_PER_HOUR
+    it = sys_.it_power_mw(gpus_training + gpus)
+    return Load(gpus, it, it * pue)
 
 
 @dataclass
@@ -155,7 +159,7 @@ def storage_and_genset(sys_: SystemModel, soc_mwh: np.ndarray, battery_mw, gense
         clip(-1, "battery_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
         b_req = np.zeros(S)
     b = np.minimum(np.maximum(b_req, lo), hi)
-    if (b != b_req).any():
+    if np.count_nonzero(b != b_req):
         for s in np.flatnonzero(np.abs(b - b_req) > 1e-6):
             clip(int(s), "battery_limit", b_req[s], b[s])
     g_req = setpoint(genset_mw, S)
@@ -163,7 +167,7 @@ def storage_and_genset(sys_: SystemModel, soc_mwh: np.ndarray, battery_mw, gense
         clip(-1, "genset_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
         g_req = np.zeros(S)
     genset = np.minimum(np.maximum(g_req, 0.0), sys_.genset_mw)
-    if (genset != g_req).any():
+    if np.count_nonzero(genset != g_req):
         for s in np.flatnonzero(np.abs(genset - g_req) > 1e-6):
             clip(int(s), "genset_limit", g_req[s], genset[s])
     return Dispatch(np.maximum(b, 0.0), np.maximum(-b, 0.0), genset, -lo)
@@ -178,7 +182,7 @@ def relieve_import_cap(sys_: SystemModel, net: np.ndarray, d: Dispatch, served: 
     Changes ``d`` and ``served`` in place; returns (shortfall MW, requests shed [R, K, S]),
     the latter None when no site is over its cap (then nothing changed)."""
     shortfall = np.zeros(sys_.n_sites)
-    over = np.flatnonzero(net > sys_.import_cap_mw + TOL)
+    over = (net > sys_.import_cap_mw + TOL).nonzero()[0]
     if not len(over):
         return shortfall, None
     dropped = np.zeros_like(served)
@@ -237,7 +241,7 @@ def settle_grid(sys_: SystemModel, net: np.ndarray, d: Dispatch, renewable: np.n
                                                        d.discharge)
     for name, arr, cut in (("genset_cut_surplus", d.genset, gen_cut),
                            ("discharge_cut_surplus", d.discharge, dis_cut)):
-        for s in np.flatnonzero(cut > TOL):
+        for s in (cut > TOL).nonzero()[0]:
             clip(int(s), name, arr[s], arr[s] - cut[s])
             arr[s] -= cut[s]
     return Grid(grid_import, export, curtailed)

@@ -9,6 +9,7 @@ grid import and export are both >= 0 MW. Per-GPU power is stored in MW.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -107,7 +108,7 @@ class SystemModel:
         rise = self.pue_slope_per_c * np.maximum(0.0, temperature_c - self.pue_threshold_c)
         return np.minimum(self.pue_max, self.pue_base + rise)
 
-    @property
+    @cached_property
     def busy_increment_mw_per_gpu(self) -> np.ndarray:
         """IT power (MW) a GPU draws busy above idle, per site."""
         return self.busy_mw_per_gpu - self.idle_mw_per_gpu
