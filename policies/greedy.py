@@ -96,45 +96,55 @@ class GreedyPolicy:
 
         A job inside its start window starts at its cheapest site with room when that is within
         ``start_tolerance`` of the cheapest start it can still reach (any site big enough), or
-        when its slack is out. All jobs are judged at once; after a start, those after it in
-        EDF order are judged again against the GPUs left. Costs are USD per busy GPU for the
-        whole run of the job (capped at the forecast window)."""
+        when its slack is out. All jobs are judged at once against the GPUs free, then started
+        in EDF order (see the note below on why one judgement suffices). Costs are USD per busy
+        GPU for the whole run of the job (capped at the forecast window)."""
         if not obs.pending:
             return []
-        t, horizon = obs.t, len(grid_price)
-        rows = sorted(self._job_row(job, obs) for job in obs.pending)
+        t, (horizon, n_sites) = obs.t, grid_price.shape
+        cached = self._rows.get
+        rows = sorted(cached(job.job_id) or self._job_row(job, obs) for job in obs.pending)
         rows = [r for r in rows if r[4] <= t <= r[5]]  # inside its start window
         if not rows:
             return []
         _, ids, gpus, durations, _, _, on_time = np.array(rows).T
         d = np.minimum(durations, horizon)
         slack = on_time - t
-        reach = np.clip(slack, 0, horizon - d)  # last offset of a later start priced
-        cum = np.vstack([np.zeros(grid_price.shape[1]), np.cumsum(grid_price, axis=0)])
+        reach = np.minimum(np.maximum(slack, 0), horizon - d)  # last start offset priced
+        cum = np.empty((horizon + 1, n_sites))
+        cum[0] = 0.0
+        np.cumsum(grid_price, axis=0, out=cum[1:])
         offset = np.arange(reach.max() + 1)
+        # [job, start offset, site]: cost of the job's run (offsets past its reach: unused)
         window = (cum[np.minimum(offset + d[:, None], horizon)] - cum[offset]) * mw_per_gpu
-        now = window[:, 0]  # [job, site]: cost of starting now
+        now = window[:, 0]
+        # [job, site]: the cheapest start up to the job's reach, at sites big enough for it
+        cheapest = np.where((offset <= reach[:, None])[:, :, None], window, np.inf).min(axis=1)
         big_enough = obs.system.gpus >= gpus[:, None]
-        reachable = (offset <= reach[:, None])[:, :, None] & big_enough[:, None, :]
-        best_later = np.where(reachable, window, np.inf).min(axis=(1, 2))
+        best_later = np.where(big_enough, cheapest, np.inf).min(axis=1)
         margin = self.start_tolerance * np.abs(best_later) + 1e-9
         waits = slack > 0
-        starts: list[tuple[int, int]] = []
-        first = 0
         with np.errstate(invalid="ignore"):  # inf - inf for jobs that fit nowhere
-            while first < len(rows):
-                fits = free >= gpus[first:, None]
-                now_cost = np.where(fits, now[first:], np.inf)
-                site = now_cost.argmin(axis=1)
-                cost = now_cost[np.arange(len(site)), site]
-                dear = waits[first:] & (cost - best_later[first:] > margin[first:])
-                go = np.flatnonzero(fits.any(axis=1) & ~dear)
-                if not len(go):
-                    break
-                job, s = first + int(go[0]), int(site[go[0]])
-                starts.append((int(ids[job]), s))
-                free[s] -= gpus[job]
-                first = job + 1
+            fits = free >= gpus[:, None]
+            now_cost = np.where(fits, now, np.inf)
+            site = now_cost.argmin(axis=1)
+            ready = fits.any(axis=1) & ~(waits & (now_cost.min(axis=1) - best_later > margin))
+        # A start only takes GPUs away: a job not ready is not ready after it, and a ready job
+        # whose cheapest site still has room stays ready there; any other is judged again.
+        starts: list[tuple[int, int]] = []
+        for job in ready.nonzero()[0]:
+            s, need = int(site[job]), gpus[job]
+            if free[s] < need:
+                fits_now = free >= need
+                if not np.count_nonzero(fits_now):
+                    continue
+                cost = np.where(fits_now, now[job], np.inf)
+                s = int(cost.argmin())
+                with np.errstate(invalid="ignore"):
+                    if waits[job] and cost[s] - best_later[job] > margin[job]:
+                        continue
+            starts.append((int(ids[job]), s))
+            free[s] -= need
         return starts
 
     def _job_row(self, job: PendingJob, obs: Observation) -> tuple[int, ...]:

@@ -87,6 +87,7 @@ class Simulation(SteppedClock):
         sys_ = system
         self.book = LedgerBuffer(self.hours, sys_.n_sites, sys_.n_regions, sys_.n_classes)
         self.realized = realized(sys_, traces)
+        self._timestamps = list(traces.index[traces.history_hours:])  # one Timestamp per hour
         self._book_realized()
         self.soc = sys_.soc_initial_mwh.copy()
         self.gpus_training = np.zeros(sys_.n_sites)
@@ -175,7 +176,7 @@ class Simulation(SteppedClock):
         traces, forecasts = self.traces, self.forecasts
         return Observation(
             t=t,
-            timestamp=traces.index[row],
+            timestamp=self._timestamps[t],
             hours_total=self.hours,
             system=self.system,
             soc_mwh=self.soc.copy(),

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 SITE_COLUMNS: tuple[str, ...] = (
     "gpus_training",
@@ -137,8 +138,14 @@ def _utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 
 def _labels(names: tuple[str, ...], codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """The string column ``names[codes]``, built by one take instead of one object per row."""
-    return pd.Series(np.array(names, dtype=object)).array.take(codes)
+    """The string column ``names[codes]`` in the dtype pandas gives ``names``, built without
+    one Python object per row (by Arrow's dictionary decoding when that dtype is Arrow's)."""
+    labels = pd.Series(np.array(names, dtype=object)).array
+    if getattr(labels.dtype, "storage", None) != "pyarrow":
+        return labels.take(codes)
+    decoded = pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()),
+                                             pa.array(names, pa.large_string()))
+    return pd.array(decoded.dictionary_decode(), dtype=labels.dtype)
 
 
 def frame_digest(*frames: pd.DataFrame) -> str:
