@@ -86,50 +86,63 @@ ROUTING_COLUMNS: tuple[str, ...] = ("routed", "served")
 
 class LedgerBuffer:
     """Preallocated arrays: ``site[name][t, s]``, ``inference[name][t, r, k]`` and
-    ``routing[name][t, r, s]``."""
+    ``routing[name][t, r, s]``. Each table's columns are views of one block, so its frame is
+    built without copying them."""
 
     def __init__(self, hours: int, sites: int, regions: int, classes: int) -> None:
-        self.site = {c: np.zeros((hours, sites)) for c in SITE_COLUMNS}
-        self.inference = {c: np.zeros((hours, regions, classes)) for c in INFERENCE_COLUMNS}
-        self.routing = {c: np.zeros((hours, regions, sites)) for c in ROUTING_COLUMNS}
+        self._site = np.zeros((len(SITE_COLUMNS), hours, sites))
+        self._inference = np.zeros((len(INFERENCE_COLUMNS), hours, regions, classes))
+        self._routing = np.zeros((len(ROUTING_COLUMNS), hours, regions, sites))
+        self.site = dict(zip(SITE_COLUMNS, self._site, strict=True))
+        self.inference = dict(zip(INFERENCE_COLUMNS, self._inference, strict=True))
+        self.routing = dict(zip(ROUTING_COLUMNS, self._routing, strict=True))
 
     def site_frame(self, index: pd.DatetimeIndex, site_names: tuple[str, ...]) -> pd.DataFrame:
-        """Long table: hour, timestamp, site, then every site column."""
+        """Long table: hour, timestamp, site, then every site column (``clips`` last, int)."""
         hours, sites = len(index), len(site_names)
-        columns = {
+        frame = _frame({
             "hour": np.repeat(np.arange(hours), sites),
             "timestamp": _utc(index).repeat(sites),
             "site": _labels(site_names, np.tile(np.arange(sites), hours)),
-        }
-        columns.update((c, self.site[c].reshape(-1)) for c in SITE_COLUMNS)
-        columns["clips"] = columns["clips"].astype("int64")
-        return pd.DataFrame(columns)
+        }, self._site[:-1], SITE_COLUMNS[:-1])
+        frame.insert(len(frame.columns), "clips", self._site[-1].reshape(-1).astype("int64"))
+        return frame
 
     def inference_frame(self, index: pd.DatetimeIndex, regions: tuple[str, ...],
                         classes: tuple[str, ...]) -> pd.DataFrame:
         """Long table: hour, timestamp, region, class, then every inference column."""
-        return _hourly_by_pair(index, ("region", regions), ("class", classes), self.inference)
+        return _hourly_by_pair(index, ("region", regions), ("class", classes),
+                               self._inference, INFERENCE_COLUMNS)
 
     def routing_frame(self, index: pd.DatetimeIndex, regions: tuple[str, ...],
                       sites: tuple[str, ...]) -> pd.DataFrame:
         """Long table: hour, timestamp, region, site, then every routing column."""
-        return _hourly_by_pair(index, ("region", regions), ("site", sites), self.routing)
+        return _hourly_by_pair(index, ("region", regions), ("site", sites), self._routing,
+                               ROUTING_COLUMNS)
 
 
 def _hourly_by_pair(index: pd.DatetimeIndex, first: tuple[str, tuple[str, ...]],
-                    second: tuple[str, tuple[str, ...]],
-                    columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Long table of [hours, len(first), len(second)] arrays: one row per hour and pair."""
+                    second: tuple[str, tuple[str, ...]], block: np.ndarray,
+                    names: tuple[str, ...]) -> pd.DataFrame:
+    """Long table of a [columns, hours, len(first), len(second)] block: one row per hour and
+    pair."""
     (name_a, labels_a), (name_b, labels_b) = first, second
     hours, na, nb = len(index), len(labels_a), len(labels_b)
-    table = {
+    return _frame({
         "hour": np.repeat(np.arange(hours), na * nb),
         "timestamp": _utc(index).repeat(na * nb),
         name_a: _labels(labels_a, np.tile(np.repeat(np.arange(na), nb), hours)),
         name_b: _labels(labels_b, np.tile(np.arange(nb), hours * na)),
-    }
-    table.update((c, values.reshape(-1)) for c, values in columns.items())
-    return pd.DataFrame(table)
+    }, block, names)
+
+
+def _frame(keys: dict[str, object], block: np.ndarray, names: tuple[str, ...]) -> pd.DataFrame:
+    """The ``keys`` columns, then one float column per leading slice of ``block`` (a view of
+    it: pandas keeps a C-ordered [columns, rows] block as it is)."""
+    frame = pd.DataFrame(block.reshape(len(names), -1).T, columns=list(names), copy=False)
+    for i, (name, values) in enumerate(keys.items()):
+        frame.insert(i, name, values)
+    return frame
 
 
 def _utc(index: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -109,6 +109,11 @@ class SystemModel:
         return np.minimum(self.pue_max, self.pue_base + rise)
 
     @cached_property
+    def inadmissible(self) -> np.ndarray:
+        """[R, K, S] bool: routes over their latency SLO (the complement of ``admissible``)."""
+        return ~self.admissible
+
+    @cached_property
     def busy_increment_mw_per_gpu(self) -> np.ndarray:
         """IT power (MW) a GPU draws busy above idle, per site."""
         return self.busy_mw_per_gpu - self.idle_mw_per_gpu
