@@ -56,6 +56,8 @@ class GreedyPolicy:
             for k in system.class_priority
             for r in np.argsort(system.admissible[:, k, :].sum(axis=1), kind="stable")
         ]
+        self._exports = system.export_cap_mw > 0
+        self._has_battery = system.battery_mwh > 0
         self._round_trip = system.eta_charge * system.eta_discharge
         self._wear = 2 * system.degradation_usd_per_mwh  # USD per MWh through the battery
         self._genset_price = genset_cost_usd_per_mwh(
@@ -72,9 +74,9 @@ class GreedyPolicy:
         temperature = obs.forecast("temperature", 1)[0]
         demand = obs.forecast("demand", 1)[0] * (1 + self.demand_margin)
         grid_price = effective_price(buy, carbon, self._carbon_price)
-        surplus_value = np.where(sys_.export_cap_mw > 0, np.maximum(sell, 0.0), 0.0)
+        surplus_value = np.where(self._exports, np.maximum(sell, 0.0), 0.0)
         pue = sys_.pue(temperature)
-        mw_per_gpu = sys_.marginal_mw_per_busy_gpu(temperature)
+        mw_per_gpu = sys_.marginal_mw_at_pue(pue)
 
         free = obs.gpus_free.astype(float)
         starts = self._job_starts(obs, grid_price, free, mw_per_gpu)
@@ -209,4 +211,4 @@ class GreedyPolicy:
         setpoint = np.where(net_surplus > 0, np.minimum(hi, net_surplus), 0.0)
         setpoint = np.where(charge, hi, setpoint)
         setpoint = np.where(discharge & (net_surplus <= 0), lo, setpoint)
-        return np.where(sys_.battery_mwh > 0, setpoint, 0.0)
+        return np.where(self._has_battery, setpoint, 0.0)

@@ -99,14 +99,16 @@ class Simulation(SteppedClock):
         self.job_rows: dict[int, dict[str, Any]] = {}
         site_index = {name: i for i, name in enumerate(sys_.site_names)}
         jobs = traces.jobs.sort_values(["release_hour", "job_id"], kind="stable")
+        columns = (jobs[c].tolist() for c in ("job_id", "release_hour", "gpus", "duration_h",
+                                              "deadline_hour", "value_usd", "home_site"))
         self._releases: list[PendingJob] = [
             PendingJob(
-                job_id=int(j.job_id), release_hour=int(j.release_hour), gpus=int(j.gpus),
-                duration_h=int(j.duration_h), deadline_hour=int(j.deadline_hour),
-                value_usd=float(j.value_usd),
-                home_site=site_index.get(j.home_site, -1) if isinstance(j.home_site, str) else -1,
+                job_id=int(job_id), release_hour=int(release), gpus=int(gpus),
+                duration_h=int(duration), deadline_hour=int(deadline), value_usd=float(value),
+                home_site=site_index.get(home, -1) if isinstance(home, str) else -1,
             )
-            for j in jobs.itertuples(index=False)
+            for job_id, release, gpus, duration, deadline, value, home in zip(*columns,
+                                                                              strict=True)
         ]
         self._next_release = 0
         self._priority = sys_.class_priority

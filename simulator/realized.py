@@ -40,13 +40,14 @@ def realized(system: SystemModel, traces: TraceSet) -> Realized:
     temperature = sig["temperature"]
     pv = system.pv_mw * sig["pv_cf"]
     wind = system.wind_mw * sig["wind_cf"]
+    pue = system.pue(temperature)
     return Realized(
         buy_usd_per_mwh=sig["buy_price"],
         sell_usd_per_mwh=sig["sell_price"],
         carbon_g_per_kwh=sig["carbon"],
         temperature_c=temperature,
-        pue=system.pue(temperature),
-        marginal_mw_per_busy_gpu=system.marginal_mw_per_busy_gpu(temperature),
+        pue=pue,
+        marginal_mw_per_busy_gpu=system.marginal_mw_at_pue(pue),
         pv_mw=pv,
         wind_mw=wind,
         renewable_mw=pv + wind,

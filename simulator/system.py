@@ -124,7 +124,11 @@ class SystemModel:
 
     def marginal_mw_per_busy_gpu(self, temperature_c: np.ndarray) -> np.ndarray:
         """Facility power (MW) one more busy GPU adds, cooling included."""
-        return self.busy_increment_mw_per_gpu * self.pue(temperature_c)
+        return self.marginal_mw_at_pue(self.pue(temperature_c))
+
+    def marginal_mw_at_pue(self, pue: np.ndarray) -> np.ndarray:
+        """Facility power (MW) one more busy GPU adds at ``pue`` (the PUE already known)."""
+        return self.busy_increment_mw_per_gpu * pue
 
     def battery_range_mw(self, soc_mwh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Feasible one-hour battery setpoints: (lowest = -max discharge, highest = max charge)."""
