@@ -56,6 +56,8 @@ class GreedyPolicy:
             for k in system.class_priority
             for r in np.argsort(system.admissible[:, k, :].sum(axis=1), kind="stable")
         ]
+        self._gpu_s = system.gpu_seconds_per_request.tolist()
+        self._value = (system.revenue_usd_per_request + system.penalty_usd_per_request).tolist()
         self._exports = system.export_cap_mw > 0
         self._has_battery = system.battery_mwh > 0
         self._round_trip = system.eta_charge * system.eta_discharge
@@ -171,22 +173,23 @@ class GreedyPolicy:
         spare = (free * SECONDS_PER_HOUR).tolist()  # GPU-seconds left per site
         energy_cost = (mw_per_gpu * price / SECONDS_PER_HOUR).tolist()  # USD per GPU-second
         wanted = demand.tolist()
-        gpu_s = sys_.gpu_seconds_per_request.tolist()
-        value = (sys_.revenue_usd_per_request + sys_.penalty_usd_per_request).tolist()
+        gpu_s, value = self._gpu_s, self._value
         ranked = sorted((c, s) for s, c in enumerate(energy_cost) if c == c)  # NaN: never
         # Per class, the sites whose energy the class's value covers, cheapest first.
         paying = [[s for c, s in ranked if c * h < v] for h, v in zip(gpu_s, value, strict=True)]
         routing = np.zeros(sys_.admissible.shape)
         for k, r, admissible in self._routes:
             want, h = wanted[r][k], gpu_s[k]
-            order = [s for s in paying[k] if admissible[s]]
-            if not order:
-                continue
-            if want <= 0:  # none forecast: whatever arrives goes to the cheapest site with room
-                routing[r, k, next((s for s in order if spare[s] > 0), order[0])] = 1.0
-                continue
-            left = want
-            for s in order:
+            cheapest, left = -1, want
+            for s in paying[k]:
+                if not admissible[s]:
+                    continue
+                if cheapest < 0:
+                    cheapest = s
+                if want <= 0:  # none forecast: all that arrives to the cheapest site with room
+                    if spare[s] > 0:
+                        break
+                    continue
                 take = min(left, spare[s] / h)
                 if take > 0:
                     routing[r, k, s] = take / want
@@ -194,16 +197,23 @@ class GreedyPolicy:
                     left -= take
                 if left <= 0:
                     break
-            if left > 0:  # overflow to the cheapest site; the simulator may drop it there
-                routing[r, k, order[0]] += left / want
+            else:
+                s = cheapest
+            if cheapest < 0:
+                continue
+            if want <= 0:
+                routing[r, k, s] = 1.0
+            elif left > 0:  # overflow to the cheapest site; the simulator may drop it there
+                routing[r, k, cheapest] += left / want
         return routing, free - np.asarray(spare) / SECONDS_PER_HOUR
 
     def _battery(self, obs: Observation, price: np.ndarray, net_surplus: np.ndarray) -> np.ndarray:
         sys_ = obs.system
         lo, hi = sys_.battery_range_mw(obs.soc_mwh)
-        ranked = np.sort(price, axis=0)
-        low_q = ranked[(len(ranked) - 1) // 4]
-        high_q = ranked[(3 * (len(ranked) - 1) + 3) // 4]
+        n = len(price)
+        ranked = np.sort(price.T.copy(), axis=1)  # per site, along contiguous rows
+        low_q = ranked[:, (n - 1) // 4]
+        high_q = ranked[:, (3 * (n - 1) + 3) // 4]
         now = price[0]
         round_trip, wear = self._round_trip, self._wear
         charge = (now <= low_q) & (now + wear < high_q * round_trip)
