@@ -80,7 +80,7 @@ class GreedyPolicy:
         pue = sys_.pue(temperature)
         mw_per_gpu = sys_.marginal_mw_at_pue(pue)
 
-        free = obs.gpus_free.astype(float)
+        free = obs.gpus_free  # a new array (float: the system's GPUs are)
         starts = self._job_starts(obs, grid_price, free, mw_per_gpu)
         base_load = sys_.it_power_mw(sys_.gpus - free) * pue
         spare = renewable[0] - base_load

@@ -111,16 +111,23 @@ class SystemModel:
     @cached_property
     def inadmissible(self) -> np.ndarray:
         """[R, K, S] bool: routes over their latency SLO (the complement of ``admissible``)."""
-        return ~self.admissible
+        out = ~self.admissible
+        out.setflags(write=False)
+        return out
 
     @cached_property
     def busy_increment_mw_per_gpu(self) -> np.ndarray:
         """IT power (MW) a GPU draws busy above idle, per site."""
-        return self.busy_mw_per_gpu - self.idle_mw_per_gpu
+        return _arr(self.busy_mw_per_gpu - self.idle_mw_per_gpu)
 
     def it_power_mw(self, busy_gpus: np.ndarray) -> np.ndarray:
         """IT power (MW): all GPUs idle-powered plus the busy increment for busy GPUs."""
-        return self.gpus * self.idle_mw_per_gpu + self.busy_increment_mw_per_gpu * busy_gpus
+        return self.idle_it_mw + self.busy_increment_mw_per_gpu * busy_gpus
+
+    @cached_property
+    def idle_it_mw(self) -> np.ndarray:
+        """IT power (MW) of all GPUs idle, per site."""
+        return _arr(self.gpus * self.idle_mw_per_gpu)
 
     def marginal_mw_per_busy_gpu(self, temperature_c: np.ndarray) -> np.ndarray:
         """Facility power (MW) one more busy GPU adds, cooling included."""
