@@ -323,11 +323,10 @@ class Simulation(SteppedClock):
                         served: np.ndarray, dropped_grid: np.ndarray | None) -> None:
         """Inference and routing books of hour t (requests/h; penalty USD); ``arrived`` is
         booked for every hour up front. No ``dropped_grid``: nothing was shed."""
-        book_i = self.book.inference
-        routed_rk, served_rk = routed.sum(axis=2), served.sum(axis=2)
-        book_i["routed"][t] = routed_rk
-        book_i["served"][t] = served_rk
-        book_i["dropped_unrouted"][t] = arrived - routed_rk
+        book_i, add = self.book.inference, np.add.reduce
+        routed_rk = add(routed, axis=2, out=book_i["routed"][t])
+        served_rk = add(served, axis=2, out=book_i["served"][t])
+        np.subtract(arrived, routed_rk, out=book_i["dropped_unrouted"][t])
         if dropped_grid is None:  # the dropped_grid row stays 0
             book_i["dropped_capacity"][t] = routed_rk - served_rk
         else:
@@ -336,8 +335,8 @@ class Simulation(SteppedClock):
             book_i["dropped_capacity"][t] = routed_rk - served_rk - grid_rk
         book_i["penalty_usd"][t] = (arrived - served_rk) * \
             self.system.penalty_usd_per_request[None, :]
-        self.book.routing["routed"][t] = routed.sum(axis=1)
-        self.book.routing["served"][t] = served.sum(axis=1)
+        add(routed, axis=1, out=self.book.routing["routed"][t])
+        add(served, axis=1, out=self.book.routing["served"][t])
 
     # ---- results ---------------------------------------------------------------------------
     def _result(self, wall_s: float) -> RunResult:
