@@ -20,6 +20,7 @@ from simulator.physics import effective_price, genset_cost_usd_per_mwh, start_wi
 from simulator.system import SystemModel
 
 SECONDS_PER_HOUR = 3600.0
+_min = np.minimum.reduce  # ndarray.min without its Python wrapper (runs every hour)
 
 
 class GreedyPolicy:
@@ -123,16 +124,16 @@ class GreedyPolicy:
         window = (cum[np.minimum(offset + d[:, None], horizon)] - cum[offset]) * mw_per_gpu
         now = window[:, 0]
         # [job, site]: the cheapest start up to the job's reach, at sites big enough for it
-        cheapest = np.where((offset <= reach[:, None])[:, :, None], window, np.inf).min(axis=1)
+        cheapest = _min(np.where((offset <= reach[:, None])[:, :, None], window, np.inf), axis=1)
         big_enough = obs.system.gpus >= gpus[:, None]
-        best_later = np.where(big_enough, cheapest, np.inf).min(axis=1)
+        best_later = _min(np.where(big_enough, cheapest, np.inf), axis=1)
         margin = self.start_tolerance * np.abs(best_later) + 1e-9
         waits = slack > 0
         with np.errstate(invalid="ignore"):  # inf - inf for jobs that fit nowhere
             fits = free >= gpus[:, None]
             now_cost = np.where(fits, now, np.inf)
             site = now_cost.argmin(axis=1)
-            ready = fits.any(axis=1) & ~(waits & (now_cost.min(axis=1) - best_later > margin))
+            ready = fits.any(axis=1) & ~(waits & (_min(now_cost, axis=1) - best_later > margin))
         # A start only takes GPUs away: a job not ready is not ready after it, and a ready job
         # whose cheapest site still has room stays ready there; any other is judged again.
         starts: list[tuple[int, int]] = []

@@ -21,6 +21,8 @@ from simulator.system import SystemModel
 SECONDS_PER_HOUR = 3600.0
 TOL = 1e-9
 Clip = Callable[..., None]
+# The ufunc reductions behind ndarray.sum/min/max, without their Python wrappers (hot path).
+_sum, _min, _max = np.add.reduce, np.minimum.reduce, np.maximum.reduce
 
 
 def setpoint(values, n: int) -> np.ndarray | None:
@@ -51,7 +53,7 @@ def checked_routing(sys_: SystemModel, routing: np.ndarray | None, clip: Clip) -
         return np.zeros(shape)
     # Valid as given (the usual case): no fraction below 0 (NaN fails), no row summing above
     # 1 (so none is NaN or infinite), nothing on an inadmissible route.
-    if a.size and a.min() >= 0 and a.sum(axis=2).max() <= 1 + TOL and \
+    if a.size and _min(a, axis=None) >= 0 and _max(_sum(a, axis=2), axis=None) <= 1 + TOL and \
             not np.count_nonzero(a[sys_.inadmissible]):
         return a
     bad = ~np.isfinite(a) | (a < 0)
@@ -108,10 +110,10 @@ def serve_inference(sys_: SystemModel, routed: np.ndarray, free_gpus: np.ndarray
     """Requests served [R, K, S] out of ``routed``: each site's free GPU-seconds go to the
     classes in ``priority`` order, shared pro rata among regions."""
     cap = np.maximum(free_gpus, 0.0) * SECONDS_PER_HOUR
-    needs = routed.sum(axis=0) * sys_.gpu_seconds_per_request[:, None]  # GPU-s [K, S]
+    needs = _sum(routed, axis=0) * sys_.gpu_seconds_per_request[:, None]  # GPU-s [K, S]
     served = routed.copy()
     # Room for every class with a margin far above rounding: all served, no site short.
-    if np.count_nonzero(needs.sum(axis=0) <= cap * (1 - 1e-9)) == len(cap):
+    if np.count_nonzero(_sum(needs, axis=0) <= cap * (1 - 1e-9)) == len(cap):
         return served
     for k in priority:
         need = needs[k]
@@ -137,7 +139,7 @@ class Load:
 def facility_load(sys_: SystemModel, served: np.ndarray, gpus_training: np.ndarray,
                   pue: np.ndarray) -> Load:
     """IT and facility power of training plus the served inference."""
-    gpus = (served * sys_.gpu_seconds_per_request[None, :, None]).sum(axis=(0, 1)) / \
+    gpus = _sum(served * sys_.gpu_seconds_per_request[None, :, None], axis=(0, 1)) / \
         SECONDS_PER_HOUR
     it = sys_.it_power_mw(gpus_training + gpus)
     return Load(gpus, it, it * pue)
@@ -265,7 +267,7 @@ def money_and_carbon(sys_: SystemModel, g: Grid, d: Dispatch, shortfall: np.ndar
         "degradation_cost_usd": (d.charge + d.discharge) * sys_.degradation_usd_per_mwh,
         "carbon_cost_usd": emissions * sys_.carbon_price_usd_per_t,
         "shortfall_cost_usd": shortfall * sys_.shortfall_penalty_usd_per_mwh,
-        "inference_revenue_usd": (served.sum(axis=0) * sys_.revenue_usd_per_request[:, None]
-                                  ).sum(axis=0),
+        "inference_revenue_usd": _sum(_sum(served, axis=0) *
+                                      sys_.revenue_usd_per_request[:, None], axis=0),
     }
     return emissions, parts
