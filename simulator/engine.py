@@ -140,7 +140,10 @@ class Simulation(SteppedClock):
             self._release_and_expire(t)
             obs = self._observe(t)
             tic = time.perf_counter()
-            decision = yield self._decide(obs)
+            if self._stepped:  # the caller's next step() answers
+                decision = yield self._decide(obs)
+            else:
+                decision = self.policy.decide(obs)
             decide_s = time.perf_counter() - tic
             self._execute(t, decision)
             self.steps.append({"hour": t, "decide_s": decide_s, **dict(decision.diagnostics)})
