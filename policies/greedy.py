@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.contracts import Decision, Observation
+from simulator.contracts import Decision, Observation, PendingJob
 from simulator.physics import effective_price, genset_cost_usd_per_mwh, start_window
 from simulator.system import SystemModel
 
 SECONDS_PER_HOUR = 3600.0
+_min = np.minimum.reduce  # ndarray.min without its Python wrapper (runs every hour)
 
 
 class GreedyPolicy:
@@ -46,14 +47,24 @@ class GreedyPolicy:
         self.window_h = window_h
         self.demand_margin = demand_margin
         self._carbon_price = shadow_carbon_usd_per_t
+        self._rows: dict[int, tuple[int, ...]] = {}
 
     def reset(self, system: SystemModel, hours_total: int) -> None:
         self._carbon_price = max(self.shadow_carbon_usd_per_t, system.carbon_price_usd_per_t)
+        self._rows = {}
         self._routes = [
-            (int(k), int(r), np.flatnonzero(system.admissible[r, k]).tolist())
+            (int(k), int(r), system.admissible[r, k].tolist())
             for k in system.class_priority
             for r in np.argsort(system.admissible[:, k, :].sum(axis=1), kind="stable")
         ]
+        self._gpu_s = system.gpu_seconds_per_request.tolist()
+        self._value = (system.revenue_usd_per_request + system.penalty_usd_per_request).tolist()
+        self._exports = system.export_cap_mw > 0
+        self._has_battery = system.battery_mwh > 0
+        self._round_trip = system.eta_charge * system.eta_discharge
+        self._wear = 2 * system.degradation_usd_per_mwh  # USD per MWh through the battery
+        self._genset_price = genset_cost_usd_per_mwh(
+            system.genset_fuel_usd_per_mwh, system.genset_kg_per_mwh, self._carbon_price)
 
     def decide(self, obs: Observation) -> Decision:
         sys_ = obs.system
@@ -66,11 +77,11 @@ class GreedyPolicy:
         temperature = obs.forecast("temperature", 1)[0]
         demand = obs.forecast("demand", 1)[0] * (1 + self.demand_margin)
         grid_price = effective_price(buy, carbon, self._carbon_price)
-        surplus_value = np.where(sys_.export_cap_mw > 0, np.maximum(sell, 0.0), 0.0)
+        surplus_value = np.where(self._exports, np.maximum(sell, 0.0), 0.0)
         pue = sys_.pue(temperature)
-        mw_per_gpu = sys_.marginal_mw_per_busy_gpu(temperature)
+        mw_per_gpu = sys_.marginal_mw_at_pue(pue)
 
-        free = obs.gpus_free.astype(float)
+        free = obs.gpus_free  # a new array (float: the system's GPUs are)
         starts = self._job_starts(obs, grid_price, free, mw_per_gpu)
         base_load = sys_.it_power_mw(sys_.gpus - free) * pue
         spare = renewable[0] - base_load
@@ -79,48 +90,79 @@ class GreedyPolicy:
         load = base_load + inference_gpus * mw_per_gpu
         price = np.where(renewable > load, surplus_value, grid_price)
         battery = self._battery(obs, price, renewable[0] - load)
-        genset_price = genset_cost_usd_per_mwh(sys_.genset_fuel_usd_per_mwh,
-                                               sys_.genset_kg_per_mwh, self._carbon_price)
-        genset = np.where(grid_price[0] > genset_price,
+        genset = np.where(grid_price[0] > self._genset_price,
                           np.clip(load - renewable[0] + np.minimum(battery, 0), 0, sys_.genset_mw),
                           0.0)
         return Decision(starts=starts, routing=routing, battery_mw=battery, genset_mw=genset)
 
     def _job_starts(self, obs: Observation, grid_price: np.ndarray, free: np.ndarray,
                     mw_per_gpu: np.ndarray) -> list[tuple[int, int]]:
-        """EDF over pending jobs; ``free`` (GPUs per site) is reduced in place by each start."""
+        """EDF over pending jobs; ``free`` (GPUs per site) is reduced in place by each start.
+
+        A job inside its start window starts at its cheapest site with room when that is within
+        ``start_tolerance`` of the cheapest start it can still reach (any site big enough), or
+        when its slack is out. All jobs are judged at once against the GPUs free, then started
+        in EDF order (see the note below on why one judgement suffices). Costs are USD per busy
+        GPU for the whole run of the job (capped at the forecast window)."""
         if not obs.pending:
             return []
-        horizon = len(grid_price)
-        cum = np.vstack([np.zeros(grid_price.shape[1]), np.cumsum(grid_price, axis=0)])
-        # duration -> (cost of starting now per site, cheapest start up to offset o per site);
-        # costs are USD per busy GPU for the whole run of the job.
-        costs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        gpus = obs.system.gpus
-        starts = []
-        late = obs.system.late_value_fraction
-        for job in sorted(obs.pending, key=lambda j: (j.latest_start, j.job_id)):
-            fits = free >= job.gpus
-            first, last = start_window(job.release_hour, job.deadline_hour, job.duration_h,
-                                       obs.hours_total, late)
-            if not fits.any() or not first <= obs.t <= last:
-                continue
-            d = min(job.duration_h, horizon)
-            if d not in costs:
-                window = (cum[d:] - cum[:-d]) * mw_per_gpu
-                costs[d] = (window[0], np.minimum.accumulate(window, axis=0))
-            now, cheapest_by = costs[d]
+        t, (horizon, n_sites) = obs.t, grid_price.shape
+        cached = self._rows.get
+        rows = sorted(cached(job.job_id) or self._job_row(job, obs) for job in obs.pending)
+        rows = [r for r in rows if r[4] <= t <= r[5]]  # inside its start window
+        if not rows:
+            return []
+        _, ids, gpus, durations, _, _, on_time = np.array(rows).T
+        d = np.minimum(durations, horizon)
+        slack = on_time - t
+        reach = np.minimum(np.maximum(slack, 0), horizon - d)  # last start offset priced
+        cum = np.empty((horizon + 1, n_sites))
+        cum[0] = 0.0
+        np.cumsum(grid_price, axis=0, out=cum[1:])
+        offset = np.arange(reach.max() + 1)
+        # [job, start offset, site]: cost of the job's run (offsets past its reach: unused)
+        window = (cum[np.minimum(offset + d[:, None], horizon)] - cum[offset]) * mw_per_gpu
+        now = window[:, 0]
+        # [job, site]: the cheapest start up to the job's reach, at sites big enough for it
+        cheapest = _min(np.where((offset <= reach[:, None])[:, :, None], window, np.inf), axis=1)
+        big_enough = obs.system.gpus >= gpus[:, None]
+        best_later = _min(np.where(big_enough, cheapest, np.inf), axis=1)
+        margin = self.start_tolerance * np.abs(best_later) + 1e-9
+        waits = slack > 0
+        with np.errstate(invalid="ignore"):  # inf - inf for jobs that fit nowhere
+            fits = free >= gpus[:, None]
             now_cost = np.where(fits, now, np.inf)
-            site = int(np.argmin(now_cost))
-            slack = min(job.latest_start, last) - obs.t
-            if slack > 0:
-                reach = min(slack, len(cheapest_by) - 1)
-                best_later = cheapest_by[reach][gpus >= job.gpus].min()
-                if now_cost[site] - best_later > self.start_tolerance * abs(best_later) + 1e-9:
+            site = now_cost.argmin(axis=1)
+            ready = fits.any(axis=1) & ~(waits & (_min(now_cost, axis=1) - best_later > margin))
+        # A start only takes GPUs away: a job not ready is not ready after it, and a ready job
+        # whose cheapest site still has room stays ready there; any other is judged again.
+        starts: list[tuple[int, int]] = []
+        for job in ready.nonzero()[0]:
+            s, need = int(site[job]), gpus[job]
+            if free[s] < need:
+                fits_now = free >= need
+                if not np.count_nonzero(fits_now):
                     continue
-            starts.append((job.job_id, site))
-            free[site] -= job.gpus
+                cost = np.where(fits_now, now[job], np.inf)
+                s = int(cost.argmin())
+                with np.errstate(invalid="ignore"):
+                    if waits[job] and cost[s] - best_later[job] > margin[job]:
+                        continue
+            starts.append((int(ids[job]), s))
+            free[s] -= need
         return starts
+
+    def _job_row(self, job: PendingJob, obs: Observation) -> tuple[int, ...]:
+        """(latest start, id, GPUs, duration h, first and last start hour, last on-time start
+        within the window) of a job; cached for the run."""
+        row = self._rows.get(job.job_id)
+        if row is None:
+            first, last = start_window(job.release_hour, job.deadline_hour, job.duration_h,
+                                       obs.hours_total, obs.system.late_value_fraction)
+            row = (job.latest_start, job.job_id, job.gpus, job.duration_h, first, last,
+                   min(job.latest_start, last))
+            self._rows[job.job_id] = row
+        return row
 
     def _routing(self, sys_: SystemModel, demand: np.ndarray, free: np.ndarray,
                  mw_per_gpu: np.ndarray, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,19 +174,23 @@ class GreedyPolicy:
         spare = (free * SECONDS_PER_HOUR).tolist()  # GPU-seconds left per site
         energy_cost = (mw_per_gpu * price / SECONDS_PER_HOUR).tolist()  # USD per GPU-second
         wanted = demand.tolist()
-        gpu_s = sys_.gpu_seconds_per_request.tolist()
-        value = (sys_.revenue_usd_per_request + sys_.penalty_usd_per_request).tolist()
+        gpu_s, value = self._gpu_s, self._value
+        ranked = sorted((c, s) for s, c in enumerate(energy_cost) if c == c)  # NaN: never
+        # Per class, the sites whose energy the class's value covers, cheapest first.
+        paying = [[s for c, s in ranked if c * h < v] for h, v in zip(gpu_s, value, strict=True)]
         routing = np.zeros(sys_.admissible.shape)
-        for k, r, sites in self._routes:
+        for k, r, admissible in self._routes:
             want, h = wanted[r][k], gpu_s[k]
-            order = sorted((energy_cost[s], s) for s in sites if energy_cost[s] * h < value[k])
-            if not order:
-                continue
-            if want <= 0:  # none forecast: whatever arrives goes to the cheapest site with room
-                routing[r, k, next((s for _, s in order if spare[s] > 0), order[0][1])] = 1.0
-                continue
-            left = want
-            for _, s in order:
+            cheapest, left = -1, want
+            for s in paying[k]:
+                if not admissible[s]:
+                    continue
+                if cheapest < 0:
+                    cheapest = s
+                if want <= 0:  # none forecast: all that arrives to the cheapest site with room
+                    if spare[s] > 0:
+                        break
+                    continue
                 take = min(left, spare[s] / h)
                 if take > 0:
                     routing[r, k, s] = take / want
@@ -152,22 +198,28 @@ class GreedyPolicy:
                     left -= take
                 if left <= 0:
                     break
-            if left > 0:  # overflow to the cheapest site; the simulator may drop it there
-                routing[r, k, order[0][1]] += left / want
+            else:
+                s = cheapest
+            if cheapest < 0:
+                continue
+            if want <= 0:
+                routing[r, k, s] = 1.0
+            elif left > 0:  # overflow to the cheapest site; the simulator may drop it there
+                routing[r, k, cheapest] += left / want
         return routing, free - np.asarray(spare) / SECONDS_PER_HOUR
 
     def _battery(self, obs: Observation, price: np.ndarray, net_surplus: np.ndarray) -> np.ndarray:
         sys_ = obs.system
         lo, hi = sys_.battery_range_mw(obs.soc_mwh)
-        ranked = np.sort(price, axis=0)
-        low_q = ranked[(len(ranked) - 1) // 4]
-        high_q = ranked[(3 * (len(ranked) - 1) + 3) // 4]
+        n = len(price)
+        ranked = np.sort(price.T.copy(), axis=1)  # per site, along contiguous rows
+        low_q = ranked[:, (n - 1) // 4]
+        high_q = ranked[:, (3 * (n - 1) + 3) // 4]
         now = price[0]
-        round_trip = sys_.eta_charge * sys_.eta_discharge
-        wear = 2 * sys_.degradation_usd_per_mwh
+        round_trip, wear = self._round_trip, self._wear
         charge = (now <= low_q) & (now + wear < high_q * round_trip)
         discharge = (now >= high_q) & (now * round_trip > low_q + wear)
         setpoint = np.where(net_surplus > 0, np.minimum(hi, net_surplus), 0.0)
         setpoint = np.where(charge, hi, setpoint)
         setpoint = np.where(discharge & (net_surplus <= 0), lo, setpoint)
-        return np.where(sys_.battery_mwh > 0, setpoint, 0.0)
+        return np.where(self._has_battery, setpoint, 0.0)

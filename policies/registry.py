@@ -145,7 +145,8 @@ def check_policy(name: str, options: dict[str, Any], *, workers: bool = False) -
 
 def needs_perfect_foresight(name: str) -> bool:
     """True for policies (the oracle) that are defined by seeing the future."""
-    _load_optional()
+    if name not in _REGISTRY:  # as in policy_factory: Pyomo is imported only when needed
+        _load_optional()
     return name in PERFECT_FORESIGHT
 
 

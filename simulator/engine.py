@@ -32,8 +32,9 @@ from simulator.contracts import (
     Policy,
     RunningJob,
 )
-from simulator.hour import SECONDS_PER_HOUR, TOL
-from simulator.ledger import BENEFIT_PARTS, LedgerBuffer
+from simulator.hour import TOL
+from simulator.ledger import LedgerBuffer, benefit_usd
+from simulator.realized import realized
 from simulator.stepping import SteppedClock
 from simulator.system import SystemModel
 from simulator.traceset import TraceSet
@@ -85,6 +86,9 @@ class Simulation(SteppedClock):
         self.env = simpy.Environment()
         sys_ = system
         self.book = LedgerBuffer(self.hours, sys_.n_sites, sys_.n_regions, sys_.n_classes)
+        self.realized = realized(sys_, traces)
+        self._timestamps = list(traces.index[traces.history_hours:])  # one Timestamp per hour
+        self._book_realized()
         self.soc = sys_.soc_initial_mwh.copy()
         self.gpus_training = np.zeros(sys_.n_sites)
         self.carbon_used_t = 0.0
@@ -95,14 +99,16 @@ class Simulation(SteppedClock):
         self.job_rows: dict[int, dict[str, Any]] = {}
         site_index = {name: i for i, name in enumerate(sys_.site_names)}
         jobs = traces.jobs.sort_values(["release_hour", "job_id"], kind="stable")
+        columns = (jobs[c].tolist() for c in ("job_id", "release_hour", "gpus", "duration_h",
+                                              "deadline_hour", "value_usd", "home_site"))
         self._releases: list[PendingJob] = [
             PendingJob(
-                job_id=int(j.job_id), release_hour=int(j.release_hour), gpus=int(j.gpus),
-                duration_h=int(j.duration_h), deadline_hour=int(j.deadline_hour),
-                value_usd=float(j.value_usd),
-                home_site=site_index.get(j.home_site, -1) if isinstance(j.home_site, str) else -1,
+                job_id=int(job_id), release_hour=int(release), gpus=int(gpus),
+                duration_h=int(duration), deadline_hour=int(deadline), value_usd=float(value),
+                home_site=site_index.get(home, -1) if isinstance(home, str) else -1,
             )
-            for j in jobs.itertuples(index=False)
+            for job_id, release, gpus, duration, deadline, value, home in zip(*columns,
+                                                                              strict=True)
         ]
         self._next_release = 0
         self._priority = sys_.class_priority
@@ -134,7 +140,10 @@ class Simulation(SteppedClock):
             self._release_and_expire(t)
             obs = self._observe(t)
             tic = time.perf_counter()
-            decision = yield self._decide(obs)
+            if self._stepped:  # the caller's next step() answers
+                decision = yield self._decide(obs)
+            else:
+                decision = self.policy.decide(obs)
             decide_s = time.perf_counter() - tic
             self._execute(t, decision)
             self.steps.append({"hour": t, "decide_s": decide_s, **dict(decision.diagnostics)})
@@ -172,7 +181,7 @@ class Simulation(SteppedClock):
         traces, forecasts = self.traces, self.forecasts
         return Observation(
             t=t,
-            timestamp=traces.index[row],
+            timestamp=self._timestamps[t],
             hours_total=self.hours,
             system=self.system,
             soc_mwh=self.soc.copy(),
@@ -244,64 +253,69 @@ class Simulation(SteppedClock):
             "earned_usd": 0.0,
         }
 
+    def _book_realized(self) -> None:
+        """The ledger columns no decision changes, for every hour at once."""
+        real, book_s = self.realized, self.book.site
+        for name, values in (("pue", real.pue), ("pv_available_mw", real.pv_mw),
+                             ("wind_available_mw", real.wind_mw),
+                             ("buy_price_usd_per_mwh", real.buy_usd_per_mwh),
+                             ("sell_price_usd_per_mwh", real.sell_usd_per_mwh),
+                             ("carbon_g_per_kwh", real.carbon_g_per_kwh),
+                             ("temperature_c", real.temperature_c)):
+            book_s[name][:] = values
+        self.book.inference["arrived"][:] = real.demand
+
     def _execute(self, t: int, decision: Decision) -> None:
         """Execute one hour in stages (see :mod:`simulator.hour`) and write the books."""
-        sys_ = self.system
-        row = self.traces.history_hours + t
-        sig = self.traces.site_signals
+        sys_, real = self.system, self.realized
 
         def clip(site: int, kind: str, requested: float, executed: float,
                  detail: str = "") -> None:
             self._clip(t, site, kind, requested, executed, detail)
 
-        self._start_jobs(t, decision.starts)
-        arrived = self.traces.demand[row]
+        if decision.starts:
+            self._start_jobs(t, decision.starts)
+        arrived = real.demand[t]
         free_gpus = sys_.gpus - self.gpus_training
         routing = hour.checked_routing(sys_, decision.routing, clip)
         if decision.routing is None:  # no routing of the policy's own: the default split
             routing = hour.fill_empty_rows(sys_, routing, arrived, free_gpus, clip)
         routed = routing * arrived[:, :, None]
         served = hour.serve_inference(sys_, routed, free_gpus, self._priority)
-        temperature = sig["temperature"][row]
-        pue = sys_.pue(temperature)
+        pue = real.pue[t]
         load = hour.facility_load(sys_, served, self.gpus_training, pue)
-        pv = sys_.pv_mw * sig["pv_cf"][row]
-        wind = sys_.wind_mw * sig["wind_cf"][row]
-        renewable = pv + wind
+        renewable = real.renewable_mw[t]
         d = hour.storage_and_genset(sys_, self.soc, decision.battery_mw, decision.genset_mw,
                                     clip)
         net = load.load_mw + d.charge - d.discharge - d.genset - renewable
         shortfall, dropped_grid = hour.relieve_import_cap(
-            sys_, net, d, served, sys_.marginal_mw_per_busy_gpu(temperature), self._priority,
-            clip)
-        if dropped_grid.any():
-            load = hour.facility_load(sys_, served, self.gpus_training, pue)
-        net = load.load_mw + d.charge - d.discharge - d.genset - renewable - shortfall
-        sell = sig["sell_price"][row]
+            sys_, net, d, served, real.marginal_mw_per_busy_gpu[t], self._priority, clip)
+        if dropped_grid is not None:  # some site was over its import cap
+            if np.count_nonzero(dropped_grid):
+                load = hour.facility_load(sys_, served, self.gpus_training, pue)
+            net = load.load_mw + d.charge - d.discharge - d.genset - renewable - shortfall
+        sell = real.sell_usd_per_mwh[t]
         g = hour.settle_grid(sys_, net, d, renewable, sell, clip)
         soc_start = self.soc
         self.soc = np.minimum(np.maximum(sys_.next_soc_mwh(self.soc, d.charge, d.discharge),
                                          sys_.soc_min_mwh), sys_.soc_max_mwh)
-        buy, carbon = sig["buy_price"][row], sig["carbon"][row]
-        emissions, parts = hour.money_and_carbon(sys_, g, d, shortfall, served, buy, sell,
-                                                 carbon)
+        emissions, parts = hour.money_and_carbon(sys_, g, d, shortfall, served,
+                                                 real.buy_usd_per_mwh[t], sell,
+                                                 real.carbon_g_per_kwh[t])
         self.carbon_used_t += float(emissions.sum())
         book_s = self.book.site
         for name, value in parts.items():
             book_s[name][t] = value
-        book_s["benefit_usd"][t] += sum(BENEFIT_PARTS[n] * v for n, v in parts.items())
+        book_s["benefit_usd"][t] += benefit_usd(parts)
         values = {
             "gpus_training": self.gpus_training,
-            "gpus_inference": load.gpu_s / SECONDS_PER_HOUR,
+            "gpus_inference": load.gpus_inference,
             "requests_served": served.sum(axis=(0, 1)),
-            "pue": pue, "it_mw": load.it_mw, "load_mw": load.load_mw,
-            "pv_available_mw": pv, "wind_available_mw": wind,
+            "it_mw": load.it_mw, "load_mw": load.load_mw,
             "renewable_used_mw": renewable - g.curtailed_mw, "curtailed_mw": g.curtailed_mw,
             "genset_mw": d.genset, "charge_mw": d.charge, "discharge_mw": d.discharge,
             "soc_start_mwh": soc_start, "soc_end_mwh": self.soc,
             "import_mw": g.import_mw, "export_mw": g.export_mw, "shortfall_mw": shortfall,
-            "buy_price_usd_per_mwh": buy, "sell_price_usd_per_mwh": sell,
-            "carbon_g_per_kwh": carbon, "temperature_c": temperature,
             "emissions_t": emissions,
         }
         for name, value in values.items():
@@ -309,21 +323,23 @@ class Simulation(SteppedClock):
         self._book_inference(t, arrived, routed, served, dropped_grid)
 
     def _book_inference(self, t: int, arrived: np.ndarray, routed: np.ndarray,
-                        served: np.ndarray, dropped_grid: np.ndarray) -> None:
-        """Inference and routing books of hour t (requests/h; penalty USD)."""
-        book_i = self.book.inference
-        routed_rk, served_rk = routed.sum(axis=2), served.sum(axis=2)
-        grid_rk = dropped_grid.sum(axis=2)
-        book_i["arrived"][t] = arrived
-        book_i["routed"][t] = routed_rk
-        book_i["served"][t] = served_rk
-        book_i["dropped_unrouted"][t] = arrived - routed_rk
-        book_i["dropped_grid"][t] = grid_rk
-        book_i["dropped_capacity"][t] = routed_rk - served_rk - grid_rk
+                        served: np.ndarray, dropped_grid: np.ndarray | None) -> None:
+        """Inference and routing books of hour t (requests/h; penalty USD); ``arrived`` is
+        booked for every hour up front. No ``dropped_grid``: nothing was shed."""
+        book_i, add = self.book.inference, np.add.reduce
+        routed_rk = add(routed, axis=2, out=book_i["routed"][t])
+        served_rk = add(served, axis=2, out=book_i["served"][t])
+        np.subtract(arrived, routed_rk, out=book_i["dropped_unrouted"][t])
+        if dropped_grid is None:  # the dropped_grid row stays 0
+            book_i["dropped_capacity"][t] = routed_rk - served_rk
+        else:
+            grid_rk = dropped_grid.sum(axis=2)
+            book_i["dropped_grid"][t] = grid_rk
+            book_i["dropped_capacity"][t] = routed_rk - served_rk - grid_rk
         book_i["penalty_usd"][t] = (arrived - served_rk) * \
             self.system.penalty_usd_per_request[None, :]
-        self.book.routing["routed"][t] = routed.sum(axis=1)
-        self.book.routing["served"][t] = served.sum(axis=1)
+        add(routed, axis=1, out=self.book.routing["routed"][t])
+        add(served, axis=1, out=self.book.routing["served"][t])
 
     # ---- results ---------------------------------------------------------------------------
     def _result(self, wall_s: float) -> RunResult:

@@ -21,6 +21,8 @@ from simulator.system import SystemModel
 SECONDS_PER_HOUR = 3600.0
 TOL = 1e-9
 Clip = Callable[..., None]
+# The ufunc reductions behind ndarray.sum/min/max, without their Python wrappers (hot path).
+_sum, _min, _max = np.add.reduce, np.minimum.reduce, np.maximum.reduce
 
 
 def setpoint(values, n: int) -> np.ndarray | None:
@@ -32,7 +34,9 @@ def setpoint(values, n: int) -> np.ndarray | None:
     out = np.array(values, dtype=float).reshape(-1)
     if out.shape != (n,):
         return None
-    out[np.isnan(out)] = 0.0
+    nan = np.isnan(out)
+    if np.count_nonzero(nan):
+        out[nan] = 0.0
     return out
 
 
@@ -47,6 +51,11 @@ def checked_routing(sys_: SystemModel, routing: np.ndarray | None, clip: Clip) -
         clip(-1, "routing_refused", float("nan"), 0.0,
              f"routing has shape {a.shape}, expected {shape}")
         return np.zeros(shape)
+    # Valid as given (the usual case): no fraction below 0 (NaN fails), no row summing above
+    # 1 (so none is NaN or infinite), nothing on an inadmissible route.
+    if a.size and _min(a, axis=None) >= 0 and _max(_sum(a, axis=2), axis=None) <= 1 + TOL and \
+            not np.count_nonzero(a[sys_.inadmissible]):
+        return a
     bad = ~np.isfinite(a) | (a < 0)
     if bad.any():
         clip(-1, "routing_invalid_fraction", float(np.nansum(np.abs(a[bad]))), 0.0,
@@ -100,11 +109,17 @@ def serve_inference(sys_: SystemModel, routed: np.ndarray, free_gpus: np.ndarray
                     priority: np.ndarray) -> np.ndarray:
     """Requests served [R, K, S] out of ``routed``: each site's free GPU-seconds go to the
     classes in ``priority`` order, shared pro rata among regions."""
-    h = sys_.gpu_seconds_per_request
     cap = np.maximum(free_gpus, 0.0) * SECONDS_PER_HOUR
-    served = np.zeros_like(routed)
+    needs = _sum(routed, axis=0) * sys_.gpu_seconds_per_request[:, None]  # GPU-s [K, S]
+    served = routed.copy()
+    # Room for every class with a margin far above rounding: all served, no site short.
+    if np.count_nonzero(_sum(needs, axis=0) <= cap * (1 - 1e-9)) == len(cap):
+        return served
     for k in priority:
-        need = routed[:, k, :].sum(axis=0) * h[k]
+        need = needs[k]
+        if np.count_nonzero(cap >= need) == len(cap):  # all of class k served everywhere
+            cap = np.maximum(cap - need, 0.0)
+            continue
         frac = np.minimum(1.0, np.divide(cap, need, out=np.ones(sys_.n_sites), where=need > 0))
         served[:, k, :] = routed[:, k, :] * frac
         cap = np.maximum(cap - need * frac, 0.0)
@@ -113,9 +128,10 @@ def serve_inference(sys_: SystemModel, routed: np.ndarray, free_gpus: np.ndarray
 
 @dataclass
 class Load:
-    """Facility load of one hour: inference GPU-seconds, IT power and facility power (MW)."""
+    """Facility load of one hour: GPUs busy with inference (GPU-seconds / 3600), IT power and
+    facility power (MW)."""
 
-    gpu_s: np.ndarray
+    gpus_inference: np.ndarray
     it_mw: np.ndarray
     load_mw: np.ndarray
 
@@ -123,9 +139,10 @@ class Load:
 def facility_load(sys_: SystemModel, served: np.ndarray, gpus_training: np.ndarray,
                   pue: np.ndarray) -> Load:
     """IT and facility power of training plus the served inference."""
-    gpu_s = (served * sys_.gpu_seconds_per_request[None, :, None]).sum(axis=(0, 1))
-    it = sys_.it_power_mw(gpus_training + gpu_s / SECONDS_PER_HOUR)
-    return Load(gpu_s, it, it * pue)
+    gpus = _sum(served * sys_.gpu_seconds_per_request[None, :, None], axis=(0, 1)) / \
+        SECONDS_PER_HOUR
+    it = sys_.it_power_mw(gpus_training + gpus)
+    return Load(gpus, it, it * pue)
 
 
 @dataclass
@@ -149,29 +166,35 @@ def storage_and_genset(sys_: SystemModel, soc_mwh: np.ndarray, battery_mw, gense
         clip(-1, "battery_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
         b_req = np.zeros(S)
     b = np.minimum(np.maximum(b_req, lo), hi)
-    for s in np.flatnonzero(np.abs(b - b_req) > 1e-6):
-        clip(int(s), "battery_limit", b_req[s], b[s])
+    if np.count_nonzero(b != b_req):
+        for s in np.flatnonzero(np.abs(b - b_req) > 1e-6):
+            clip(int(s), "battery_limit", b_req[s], b[s])
     g_req = setpoint(genset_mw, S)
     if g_req is None:
         clip(-1, "genset_refused", float("nan"), 0.0, "setpoint shape is not [sites]")
         g_req = np.zeros(S)
     genset = np.minimum(np.maximum(g_req, 0.0), sys_.genset_mw)
-    for s in np.flatnonzero(np.abs(genset - g_req) > 1e-6):
-        clip(int(s), "genset_limit", g_req[s], genset[s])
+    if np.count_nonzero(genset != g_req):
+        for s in np.flatnonzero(np.abs(genset - g_req) > 1e-6):
+            clip(int(s), "genset_limit", g_req[s], genset[s])
     return Dispatch(np.maximum(b, 0.0), np.maximum(-b, 0.0), genset, -lo)
 
 
 def relieve_import_cap(sys_: SystemModel, net: np.ndarray, d: Dispatch, served: np.ndarray,
                        marginal_mw_per_gpu: np.ndarray, priority: np.ndarray,
-                       clip: Clip) -> tuple[np.ndarray, np.ndarray]:
+                       clip: Clip) -> tuple[np.ndarray, np.ndarray | None]:
     """Where the net draw exceeds the import cap: cut charging, raise genset then discharge,
     shed inference (lowest class first), and record what is still missing as shortfall.
 
-    Changes ``d`` and ``served`` in place; returns (shortfall MW, requests shed [R, K, S])."""
+    Changes ``d`` and ``served`` in place; returns (shortfall MW, requests shed [R, K, S]),
+    the latter None when no site is over its cap (then nothing changed)."""
     shortfall = np.zeros(sys_.n_sites)
+    over = (net > sys_.import_cap_mw + TOL).nonzero()[0]
+    if not len(over):
+        return shortfall, None
     dropped = np.zeros_like(served)
     h = sys_.gpu_seconds_per_request
-    for s in np.flatnonzero(net > sys_.import_cap_mw + TOL):
+    for s in over:
         excess = net[s] - sys_.import_cap_mw[s]
         cut = min(excess, d.charge[s])
         if cut > 0:
@@ -225,7 +248,7 @@ def settle_grid(sys_: SystemModel, net: np.ndarray, d: Dispatch, renewable: np.n
                                                        d.discharge)
     for name, arr, cut in (("genset_cut_surplus", d.genset, gen_cut),
                            ("discharge_cut_surplus", d.discharge, dis_cut)):
-        for s in np.flatnonzero(cut > TOL):
+        for s in (cut > TOL).nonzero()[0]:
             clip(int(s), name, arr[s], arr[s] - cut[s])
             arr[s] -= cut[s]
     return Grid(grid_import, export, curtailed)
@@ -244,7 +267,7 @@ def money_and_carbon(sys_: SystemModel, g: Grid, d: Dispatch, shortfall: np.ndar
         "degradation_cost_usd": (d.charge + d.discharge) * sys_.degradation_usd_per_mwh,
         "carbon_cost_usd": emissions * sys_.carbon_price_usd_per_t,
         "shortfall_cost_usd": shortfall * sys_.shortfall_penalty_usd_per_mwh,
-        "inference_revenue_usd": (served.sum(axis=0) * sys_.revenue_usd_per_request[:, None]
-                                  ).sum(axis=0),
+        "inference_revenue_usd": _sum(_sum(served, axis=0) *
+                                      sys_.revenue_usd_per_request[:, None], axis=0),
     }
     return emissions, parts

@@ -1,8 +1,8 @@
 """Stepped runs: the engine's clock with each hour's Decision supplied by a caller (the
 Gymnasium env) instead of the policy. Same clock, same execution, same books as ``run``.
 
-The clock asks for every decision through ``_decide``: an event that the policy answers at
-once, or, in a stepped run, that ``step`` answers with the caller's Decision.
+In a stepped run the clock asks for each decision through ``_decide``: an event that ``step``
+answers with the caller's Decision (otherwise the clock asks the policy directly).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import simpy
 
-from simulator.contracts import Decision, Observation, Policy
+from simulator.contracts import Decision, Observation
 
 
 class SteppedClock:
@@ -25,19 +25,14 @@ class SteppedClock:
     observation: Observation | None = None  # the open hour's, in a stepped run
     # Provided by the engine that mixes this in:
     env: simpy.Environment
-    policy: Policy
 
     def _clock(self) -> Generator[simpy.Event, Any, None]:
         raise NotImplementedError
 
     def _decide(self, obs: Observation) -> simpy.Event:
-        """The decision for ``obs`` as an event: the policy's at once, or, in a stepped run,
-        the caller's next ``step`` argument."""
+        """The caller's decision for ``obs`` as an event: its next ``step`` argument."""
         event = self.env.event()
-        if self._stepped:
-            self.observation, self._awaiting = obs, event
-        else:
-            event.succeed(self.policy.decide(obs))
+        self.observation, self._awaiting = obs, event
         return event
 
     def start(self) -> Observation:

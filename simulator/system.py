@@ -9,6 +9,7 @@ grid import and export are both >= 0 MW. Per-GPU power is stored in MW.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -107,18 +108,34 @@ class SystemModel:
         rise = self.pue_slope_per_c * np.maximum(0.0, temperature_c - self.pue_threshold_c)
         return np.minimum(self.pue_max, self.pue_base + rise)
 
-    @property
+    @cached_property
+    def inadmissible(self) -> np.ndarray:
+        """[R, K, S] bool: routes over their latency SLO (the complement of ``admissible``)."""
+        out = ~self.admissible
+        out.setflags(write=False)
+        return out
+
+    @cached_property
     def busy_increment_mw_per_gpu(self) -> np.ndarray:
         """IT power (MW) a GPU draws busy above idle, per site."""
-        return self.busy_mw_per_gpu - self.idle_mw_per_gpu
+        return _arr(self.busy_mw_per_gpu - self.idle_mw_per_gpu)
 
     def it_power_mw(self, busy_gpus: np.ndarray) -> np.ndarray:
         """IT power (MW): all GPUs idle-powered plus the busy increment for busy GPUs."""
-        return self.gpus * self.idle_mw_per_gpu + self.busy_increment_mw_per_gpu * busy_gpus
+        return self.idle_it_mw + self.busy_increment_mw_per_gpu * busy_gpus
+
+    @cached_property
+    def idle_it_mw(self) -> np.ndarray:
+        """IT power (MW) of all GPUs idle, per site."""
+        return _arr(self.gpus * self.idle_mw_per_gpu)
 
     def marginal_mw_per_busy_gpu(self, temperature_c: np.ndarray) -> np.ndarray:
         """Facility power (MW) one more busy GPU adds, cooling included."""
-        return self.busy_increment_mw_per_gpu * self.pue(temperature_c)
+        return self.marginal_mw_at_pue(self.pue(temperature_c))
+
+    def marginal_mw_at_pue(self, pue: np.ndarray) -> np.ndarray:
+        """Facility power (MW) one more busy GPU adds at ``pue`` (the PUE already known)."""
+        return self.busy_increment_mw_per_gpu * pue
 
     def battery_range_mw(self, soc_mwh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Feasible one-hour battery setpoints: (lowest = -max discharge, highest = max charge)."""
