@@ -227,13 +227,11 @@ class ForecastProvider:
         last = self._known[row]
         if (last < row).all():
             return out
-        out = np.array(out, dtype=float)
         truth = self._traces.signal(signal)
-        for i, k in enumerate(last):
-            n = min(len(out), k - row + 1)
-            if n > 0:
-                out[:n, i] = truth[row : row + n, i]
-        return out
+        leads = np.arange(len(out))
+        known = leads[:, None] <= (last - row)[None, :]
+        return np.where(known, truth[np.minimum(row + leads, len(truth) - 1)],
+                        np.asarray(out, dtype=float))
 
     def quantile(self, signal: str, t: int, horizon: int, level: float) -> np.ndarray:
         """Forecast quantile ``level`` (one of :data:`QUANTILE_LEVELS`) of ``signal`` for run
