@@ -21,7 +21,8 @@ def _lp(model: JointModel) -> dict[str, np.ndarray]:
     return {"cost": np.array(lp.col_cost_), "col_lower": np.array(lp.col_lower_),
             "col_upper": np.array(lp.col_upper_), "row_lower": np.array(lp.row_lower_),
             "row_upper": np.array(lp.row_upper_), "matrix": matrix,
-            "offset": np.array([lp.offset_])}
+            "offset": np.array([lp.offset_]),
+            "integer": np.array([int(kind) for kind in lp.integrality_])}
 
 
 def _data(system, traces, t0: int):

@@ -81,6 +81,37 @@ def _ascending(at: list) -> tuple[np.ndarray, np.ndarray]:
     return order, index[order].squeeze(axis=1) if index.shape[1] == 1 else index[order]
 
 
+def replace_coefficients(highs: highspy.Highs, at: np.ndarray, values: np.ndarray) -> None:
+    """Set the matrix coefficients at (row, col) ``at`` to ``values`` in one pass: read the
+    matrix out of HiGHS, patch it with scipy and pass the model back (``passModel`` keeps
+    costs, bounds, integrality and offset; it drops any basis). One ``changeCoeff`` per
+    coefficient costs O(nnz) each when it inserts an entry that was zero at build, which made
+    the first push of a whole-year model take hours (docs/milp.md, "Oracle for any horizon")."""
+    lp = highs.getLp()
+    a = lp.a_matrix_
+    shape = (lp.num_row_, lp.num_col_)
+    arrays = (np.asarray(a.value_, dtype=float), np.asarray(a.index_, dtype=np.int32),
+              np.asarray(a.start_, dtype=np.int32))
+    if a.format_ == highspy.MatrixFormat.kRowwise:
+        matrix = sparse.csr_matrix(arrays, shape=shape).tocsc()
+    else:
+        matrix = sparse.csc_matrix(arrays, shape=shape)
+    rows, cols = (at[:, 0], at[:, 1]) if len(at) else (np.zeros(0, int), np.zeros(0, int))
+    hit = sparse.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+    matrix = matrix - matrix.multiply(hit) + \
+        sparse.csc_matrix((values, (rows, cols)), shape=shape)
+    matrix = sparse.csc_matrix(matrix)
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    a.format_ = highspy.MatrixFormat.kColwise
+    a.start_, a.index_, a.value_ = matrix.indptr, matrix.indices, matrix.data
+    a.num_row_, a.num_col_ = shape
+    lp.a_matrix_ = a
+    status = highs.passModel(lp)
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError(f"HiGHS passModel failed ({status})")
+
+
 class AffineUpdates:
     """Every mutable coefficient, bound, right-hand side and cost of a persistent Pyomo HiGHS
     instance as ``a + B @ p``; :meth:`push` writes them all from the current Param values."""
@@ -137,10 +168,13 @@ class AffineUpdates:
         p = self.values
         a, b, at = self._coef
         coef = a + b @ p
-        changed = np.ones(len(coef), dtype=bool) if self._pushed_coef is None else \
-            coef != self._pushed_coef
-        for (row, col), v in zip(at[changed].tolist(), coef[changed].tolist(), strict=True):
-            highs.changeCoeff(row, col, v)
+        if self._pushed_coef is None:  # first push: every coefficient, one matrix pass
+            replace_coefficients(highs, at, coef)
+        else:
+            changed = coef != self._pushed_coef
+            for (row, col), v in zip(at[changed].tolist(), coef[changed].tolist(),
+                                     strict=True):
+                highs.changeCoeff(row, col, v)
         self._pushed_coef = coef
         solver: Any = highs  # highspy's stubs lack changeRowsBounds
         for (lo_a, lo_b, up_a, up_b, at), change in ((self._rows, solver.changeRowsBounds),
