@@ -20,6 +20,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.numeric_types import value
+from pyomo.core.base.param import ParamData
 from pyomo.core.expr.visitor import identify_mutable_parameters
 from scipy import sparse
 
@@ -38,27 +39,36 @@ class _Affine:
 
     def add(self, expr: object) -> None:
         row = len(self.constant)
+        if isinstance(expr, ParamData):  # a bare Param (most bounds and right-hand sides)
+            self.constant.append(0.0)
+            self.rows.append(row)
+            self.cols.append(self.position[id(expr)])
+            self.coefs.append(1.0)
+            return
         params = list(identify_mutable_parameters(expr))
         if not params:
             self.constant.append(float(value(expr)))
             return
-        saved = [p.value for p in params]
+        # Probe by writing the Params' stored values directly: set_value's validation
+        # dominated the build of a whole-year model, and every value is restored below.
+        saved = [p._value for p in params]
         for p in params:
-            p.value = 0.0
+            p._value = 0.0
         a = float(value(expr))
         slopes = []
         for p in params:
-            p.value = 1.0
+            p._value = 1.0
             slopes.append(float(value(expr)) - a)
-            p.value = 0.0
+            p._value = 0.0
         probe = [0.37 + 0.11 * i for i in range(len(params))]
         for p, v in zip(params, probe, strict=True):
-            p.value = v
+            p._value = v
         expected = a + sum(b * v for b, v in zip(slopes, probe, strict=True))
-        if not math.isclose(float(value(expr)), expected, rel_tol=_PROBE_TOL, abs_tol=1e-9):
-            raise ValueError(f"mutable expression is not affine in its Params: {expr}")
+        actual = float(value(expr))
         for p, v in zip(params, saved, strict=True):
-            p.value = v
+            p._value = v
+        if not math.isclose(actual, expected, rel_tol=_PROBE_TOL, abs_tol=1e-9):
+            raise ValueError(f"mutable expression is not affine in its Params: {expr}")
         self.constant.append(a)
         for p, b in zip(params, slopes, strict=True):
             if b != 0.0:
