@@ -2,14 +2,17 @@
 
 Target: a year at 5 sites (``default`` with hours=8760) -> an oracle bound and a feasible plan
 in < 10 minutes on the 2-core machine. Prints the method chosen, build/solve seconds, the
-bound, the plan's planned and realized benefit and their gap to the bound, and the whole-run
-wall time. Run: ``.venv/bin/python benchmarks/bench_oracle_bound.py [--hours 8760]
+bound, the plan's planned and realized benefit and their gap to the bound, the whole-run wall
+time, the process's user CPU seconds and peak RSS, and the 1-minute load average before and
+after (the machine is shared: compare CPU seconds, not wall times, across loads). Run: ``.venv/bin/python benchmarks/bench_oracle_bound.py [--hours 8760]
 [--method auto|exact|relaxed]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import time
 
 from gridshift.api import simulate
@@ -23,6 +26,7 @@ def main() -> None:
     parser.add_argument("--method", default="auto")
     args = parser.parse_args()
     scenario = load_scenario(args.scenario).with_updates({"hours": args.hours})
+    load_before = os.getloadavg()[0]
     tic = time.perf_counter()
     run = simulate(scenario, "oracle", policy_options={"method": args.method}, check=True)
     wall = time.perf_counter() - tic
@@ -36,6 +40,10 @@ def main() -> None:
     print(f"bound {bound:,.0f} USD, planned {hour0['objective']:,.0f} USD, realized "
           f"{benefit:,.0f} USD, realized gap to bound {(bound - benefit) / abs(bound):.4%}"
           f"{'' if benefit <= bound * (1 + 1e-6) else '  VIOLATION'}")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(f"user CPU {usage.ru_utime:.1f} s, system CPU {usage.ru_stime:.1f} s, peak RSS "
+          f"{usage.ru_maxrss / 2**20:.2f} GB, load average {load_before:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":
