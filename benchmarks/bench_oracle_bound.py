@@ -4,8 +4,10 @@ Target: a year at 5 sites (``default`` with hours=8760) -> an oracle bound and a
 in < 10 minutes on the 2-core machine. Prints the method chosen, build/solve seconds, the
 bound, the plan's planned and realized benefit and their gap to the bound, the whole-run wall
 time, the process's user CPU seconds and peak RSS, and the 1-minute load average before and
-after (the machine is shared: compare CPU seconds, not wall times, across loads). Run: ``.venv/bin/python benchmarks/bench_oracle_bound.py [--hours 8760]
-[--method auto|exact|relaxed]``.
+after (the machine is shared: compare CPU seconds, not wall times, across loads). Run:
+
+    PYTHONPATH=. .venv/bin/python benchmarks/bench_oracle_bound.py [--hours 8760]
+        [--method auto|exact|relaxed] [--scenario real-2022 --start 2022-01-08T00:00:00Z]
 """
 
 from __future__ import annotations
@@ -24,8 +26,13 @@ def main() -> None:
     parser.add_argument("--scenario", default="default")
     parser.add_argument("--hours", type=int, default=8760)
     parser.add_argument("--method", default="auto")
+    parser.add_argument("--start", default=None,
+                        help="run start (UTC, e.g. 2022-01-08T00:00:00Z; real-data scenarios)")
     args = parser.parse_args()
-    scenario = load_scenario(args.scenario).with_updates({"hours": args.hours})
+    updates: dict[str, object] = {"hours": args.hours}
+    if args.start:
+        updates["start"] = args.start
+    scenario = load_scenario(args.scenario).with_updates(updates)
     load_before = os.getloadavg()[0]
     tic = time.perf_counter()
     run = simulate(scenario, "oracle", policy_options={"method": args.method}, check=True)
