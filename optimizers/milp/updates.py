@@ -95,8 +95,9 @@ def replace_coefficients(highs: highspy.Highs, at: np.ndarray, values: np.ndarra
     """Set the matrix coefficients at (row, col) ``at`` to ``values`` in one pass: read the
     matrix out of HiGHS, patch it with scipy and pass the model back (``passModel`` keeps
     costs, bounds, integrality and offset; it drops any basis). One ``changeCoeff`` per
-    coefficient costs O(nnz) each when it inserts an entry that was zero at build, which made
-    the first push of a whole-year model take hours (docs/milp.md, "Oracle for any horizon")."""
+    coefficient grows super-linearly with the model when the entries are absent from the
+    matrix (every mutable coefficient is 0 at build): the first push of a whole-year model had
+    not finished after 30 minutes (docs/milp.md, "Oracle for any horizon")."""
     lp = highs.getLp()
     a = lp.a_matrix_
     shape = (lp.num_row_, lp.num_col_)
@@ -106,7 +107,7 @@ def replace_coefficients(highs: highspy.Highs, at: np.ndarray, values: np.ndarra
         matrix = sparse.csr_matrix(arrays, shape=shape).tocsc()
     else:
         matrix = sparse.csc_matrix(arrays, shape=shape)
-    rows, cols = (at[:, 0], at[:, 1]) if len(at) else (np.zeros(0, int), np.zeros(0, int))
+    rows, cols = at[:, 0], at[:, 1]
     hit = sparse.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
     matrix = matrix - matrix.multiply(hit) + \
         sparse.csc_matrix((values, (rows, cols)), shape=shape)
@@ -179,7 +180,8 @@ class AffineUpdates:
         a, b, at = self._coef
         coef = a + b @ p
         if self._pushed_coef is None:  # first push: every coefficient, one matrix pass
-            replace_coefficients(highs, at, coef)
+            if len(at):
+                replace_coefficients(highs, at, coef)
         else:
             changed = coef != self._pushed_coef
             for (row, col), v in zip(at[changed].tolist(), coef[changed].tolist(),
