@@ -8,6 +8,7 @@ after (the machine is shared: compare CPU seconds, not wall times, across loads)
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_oracle_bound.py [--hours 8760]
         [--method auto|exact|relaxed] [--scenario real-2022 --start 2022-01-08T00:00:00Z]
+        [--scenario 20]
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from simulator.scenario import load_scenario
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scenario", default="default")
+    parser.add_argument("--scenario", default="default",
+                        help="a scenario name, or 20 for bench_greedy_year's 20-site scenario")
     parser.add_argument("--hours", type=int, default=8760)
     parser.add_argument("--method", default="auto")
     parser.add_argument("--start", default=None,
@@ -32,7 +34,12 @@ def main() -> None:
     updates: dict[str, object] = {"hours": args.hours}
     if args.start:
         updates["start"] = args.start
-    scenario = load_scenario(args.scenario).with_updates(updates)
+    if args.scenario == "20":
+        from benchmarks.bench_greedy_year import twenty_sites
+
+        scenario = twenty_sites(args.hours)
+    else:
+        scenario = load_scenario(args.scenario).with_updates(updates)
     load_before = os.getloadavg()[0]
     tic = time.perf_counter()
     run = simulate(scenario, "oracle", policy_options={"method": args.method}, check=True)
