@@ -9,19 +9,14 @@ checker on, must realize no more than its bound.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import numpy as np
 import pytest
 
-from gridshift.api import build_traces, simulate
-from optimizers.milp import JointModel, from_traces
+from gridshift.api import simulate
 from policies.oracle_bound import EXACT_MAX_SITE_HOURS, oracle_method
 from policies.registry import make_policy
 from simulator.errors import PolicyError
-from simulator.scenario import load_scenario, parse_scenario
+from simulator.scenario import load_scenario
 from simulator.system import build_system
-from tests.conftest import tiny_dict
 from tests.test_dominance import FAST_SOLVES, ORACLE, REL, variant
 
 POLICIES = ("fifo", "greedy", "milp")
@@ -61,28 +56,3 @@ def test_auto_is_exact_for_small_runs_and_relaxed_for_long_ones() -> None:
 def test_unknown_method_is_refused_with_the_option_named() -> None:
     with pytest.raises(PolicyError, match="method: must be one of auto, exact, relaxed"):
         make_policy("oracle", method="lagrange")
-
-
-def test_warm_start_stays_inside_the_sub_mip_neighbourhood() -> None:
-    """A job whose only LP-weighted start does not fit is left out of the warm start rather
-    than moved to a start the LP gave no weight: such a start lies outside the sub-MIP's
-    neighbourhood, HiGHS then rejects the whole start and, at the relaxed oracle's gap,
-    returns its first incumbent (a 20-site week lost 122 % of the bound that way)."""
-    scenario = parse_scenario(tiny_dict(hours=16, seed=5), source="tiny16")
-    system, traces = build_system(scenario), build_traces(scenario)
-    model = JointModel(system, horizon=8)
-    data = from_traces(system, traces, t0=0, horizon=8)
-    model.update(data)
-    keys = model._y_keys
-    assert len({s for _n, s, _t in keys}) > 1  # the job could start elsewhere
-    n, s, t = keys[0]
-    weight = np.zeros(len(keys))
-    weight[0] = 1.0
-    full = data.fixed_gpus.copy()
-    full[t, s] = system.gpus[s]  # its only weighted (site, slot) is full
-    model._data = replace(data, fixed_gpus=full)
-    start = model._start_values(weight, t0=0)
-    assert not start[[i for i, key in enumerate(keys) if key[0] == n]].any()
-    assert not (start > 0.5)[~model._neighbourhood(weight, 0)].any()
-    model._data = data  # and with room, the weighted start is taken
-    assert model._start_values(weight, t0=0)[0] == 1.0

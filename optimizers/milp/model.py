@@ -266,9 +266,7 @@ class JointModel:
     def _start_values(self, weight: np.ndarray, t0: int) -> np.ndarray:
         """A feasible MIP start, so that a time limit always leaves an incumbent: the previous
         plan's starts where they still fit, then the other jobs by decreasing LP weight, each at
-        its heaviest (site, slot) whose GPUs are free among those the LP weights (or not started
-        if its weight < 1/2 or none fits): a start outside the sub-MIP's neighbourhood would
-        make HiGHS reject the whole start."""
+        its heaviest (site, slot) whose GPUs are free (or not started if its weight < 1/2)."""
         assert self._data is not None
         held = self._data.fixed_gpus.copy()
         options: dict[int, list[tuple[float, int, int, int]]] = {}
@@ -283,9 +281,7 @@ class JointModel:
                 continue
             job = self._jobs[n]
             ranked = sorted(options[n], key=lambda o: (previous.get(n) != (o[2], o[3]), -o[0]))
-            for w, i, s, t in ranked:
-                if w <= 1e-6 and previous.get(n) != (s, t):
-                    break  # outside the sub-MIP's neighbourhood: the start would be rejected
+            for _w, i, s, t in ranked:
                 if np.all(held[t:t + job.duration_h, s] + job.gpus <= self.system.gpus[s]):
                     held[t:t + job.duration_h, s] += job.gpus
                     values[i] = 1.0
