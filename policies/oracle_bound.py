@@ -8,9 +8,10 @@ the whole run with realized traces and every job:
 - ``relaxed``: for runs too long for branch and bound. The solve pipeline's first phase is the
   LP relaxation of every integer column; its value (plus the model's constant and tie slack,
   as for every plan) is the bound, ``run_bound_method = "lp-relaxation"``. The plan executed
-  is the pipeline's second phase, the neighbourhood sub-MIP around the LP support, solved to
-  ``RELAXED_GAP`` (then at most the full MIP's root node): a feasible oracle-style plan whose
-  gap to the bound is recorded.
+  is the pipeline's second phase, the neighbourhood sub-MIP around the LP support, accepted at
+  its first incumbent unless that is more than ``RETRY_GAP`` below the bound (then solved again
+  to that gap, see :func:`retry_options`): a feasible oracle-style plan whose gap to the bound
+  is recorded.
 
 Why the LP bound is valid (docs/milp.md, "Oracle for any horizon"): the MILP's objective is the
 books' benefit term by term, so every policy's realized run is a feasible point of the MILP
@@ -29,8 +30,9 @@ from simulator.system import SystemModel
 
 METHODS = ("auto", "exact", "relaxed")
 EXACT_MAX_SITE_HOURS = 6_720  # auto: exact up to 8 weeks at 5 sites (real-2022: 672 h x 5)
-RELAXED_GAP = 1e-3  # the relaxed sub-MIP works until 0.1 % of its own bound (or its nodes)
-RELAXED_MIP_NODES = 1  # then at most the root of the full MIP, warm-started with its plan
+RELAXED_GAP = 1e9  # the relaxed method first accepts the sub-MIP's first incumbent at any gap
+RETRY_GAP = 1e-3  # ... and solves again to 0.1 % when that incumbent is further from the bound
+RETRY_MIP_NODES = 1  # (then at most the root of the full MIP, warm-started with its plan)
 
 
 def check_method(method: str) -> str:
@@ -50,15 +52,22 @@ def oracle_method(method: str, system: SystemModel, hours_total: int) -> str:
 
 def solver_options_for(method: str, exact: SolverOptions) -> SolverOptions:
     """The oracle's solver options for ``method``: ``exact`` as given; ``relaxed`` keeps the LP
-    and sub-MIP phases, the sub-MIP solved to :data:`RELAXED_GAP` (or its node limit), and, when
-    the LP bound does not prove that gap, only the root node of the full MIP: the plan's gap to
-    the bound is recorded whatever it is. (Accepting the sub-MIP's first incumbent, as before,
-    kept whatever HiGHS found first when it rejected the warm start: 113 % below the bound on
-    1,344 h of ``default`` with an interior-point LP.)"""
+    and sub-MIP phases and accepts the sub-MIP's first incumbent whatever its gap to the LP
+    bound (on ``default`` up to a year that is the warm start, within 0.005 %)."""
     if method == "exact":
         return exact
-    return replace(exact, mip_gap=RELAXED_GAP, mip_nodes=RELAXED_MIP_NODES,
-                   neighbourhood_h=max(exact.neighbourhood_h, 0))
+    return replace(exact, mip_gap=RELAXED_GAP, neighbourhood_h=max(exact.neighbourhood_h, 0))
+
+
+def retry_options(method: str, gap: float, options: SolverOptions) -> SolverOptions | None:
+    """Options for a second solve of a ``relaxed`` plan whose relative ``gap`` to the LP bound
+    exceeds :data:`RETRY_GAP` (None otherwise): the sub-MIP solved to that gap (or its node
+    limit), then at most the full MIP's root node. The first incumbent can be a point HiGHS
+    found before using the warm start: 122.6 % below the bound on a 20-site week. Decided on
+    the solver's outcome, not the clock."""
+    if method != "relaxed" or not gap > RETRY_GAP:
+        return None
+    return replace(options, mip_gap=RETRY_GAP, mip_nodes=RETRY_MIP_NODES)
 
 
 def bound_method(method: str) -> str:
