@@ -255,10 +255,11 @@ class OraclePolicy(MilpPolicy):
 
     def _plan(self, obs: Observation) -> tuple[HorizonData, Plan]:
         data, plan = super()._plan(obs)
-        retry = retry_options(self.method_used, plan.stats.gap, self.solver_options)
+        retry = retry_options(self.method_used, plan.benefit_usd, plan.bound_usd,
+                              self.solver_options)
         if retry is None or self._model is None:
             return data, plan
-        self._model.solver.options = retry  # same model and data, solved to the retry gap
+        self._model.solver.options = retry  # same model and data, solved again
         again = self._model.solve(plan.build_s)
         self._model.solver.options = self.solver_options
         seconds = plan.stats.solve_s + again.stats.solve_s

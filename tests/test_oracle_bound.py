@@ -21,6 +21,7 @@ from policies.oracle_bound import (
     EXACT_MAX_SITE_HOURS,
     RELAXED_GAP,
     RETRY_GAP,
+    RETRY_MIP_GAP,
     RETRY_MIP_NODES,
     oracle_method,
     retry_options,
@@ -74,12 +75,14 @@ def test_unknown_method_is_refused_with_the_option_named() -> None:
 def test_retry_only_for_a_relaxed_plan_far_from_its_bound() -> None:
     options = solver_options_for("relaxed", SolverOptions(mip_gap=1e-4))
     assert options.mip_gap == RELAXED_GAP
-    assert retry_options("relaxed", RETRY_GAP / 2, options) is None
-    assert retry_options("relaxed", math.nan, options) is None
-    assert retry_options("exact", 1.0, options) is None
-    retry = retry_options("relaxed", 1.2, options)
+    bound = 1e6
+    close = bound * (1 - RETRY_GAP / 2)
+    assert retry_options("relaxed", close, bound, options) is None
+    assert retry_options("relaxed", math.nan, bound, options) is None
+    assert retry_options("exact", -bound, bound, options) is None
+    retry = retry_options("relaxed", -0.2 * bound, bound, options)
     assert retry is not None
-    assert (retry.mip_gap, retry.mip_nodes) == (RETRY_GAP, RETRY_MIP_NODES)
+    assert (retry.mip_gap, retry.mip_nodes) == (RETRY_MIP_GAP, RETRY_MIP_NODES)
     assert retry.neighbourhood_h == options.neighbourhood_h
 
 
@@ -91,9 +94,10 @@ def test_retried_relaxed_plan_keeps_the_bound_and_stays_feasible(monkeypatch) ->
     first = simulate(scenario, "oracle", traces=traces, check=True, policy_options=options)
     calls = []
 
-    def always(method: str, gap: float, solver: SolverOptions) -> SolverOptions:
+    def always(method: str, benefit: float, bound: float,
+               solver: SolverOptions) -> SolverOptions:
         calls.append(method)
-        return replace(solver, mip_gap=RETRY_GAP, mip_nodes=RETRY_MIP_NODES)
+        return replace(solver, mip_gap=RETRY_MIP_GAP, mip_nodes=RETRY_MIP_NODES)
 
     monkeypatch.setattr(policies.milp, "retry_options", always)
     retried = simulate(scenario, "oracle", traces=traces, check=True, policy_options=options)
@@ -104,4 +108,4 @@ def test_retried_relaxed_plan_keeps_the_bound_and_stays_feasible(monkeypatch) ->
     slack = REL * max(1.0, abs(bound))
     assert retried.kpis["oracle_bound_usd"] == pytest.approx(bound, rel=1e-9, abs=1e-6)
     assert retried.kpis["total_benefit_usd"] <= bound + slack
-    assert hour0["mip_gap"] <= RETRY_GAP
+    assert hour0["mip_gap"] <= RETRY_MIP_GAP
