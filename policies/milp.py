@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,7 @@ from policies.oracle_bound import (
     bound_method,
     check_method,
     oracle_method,
+    retry_options,
     solver_options_for,
 )
 from simulator.contracts import Decision, Observation
@@ -258,10 +259,22 @@ class OraclePolicy(MilpPolicy):
             obs, model.horizon, carbon_price_usd_per_t=model.carbon_price_usd_per_t,
             carbon_budget=model.sets.carbon_budget, terminal=self.terminal, foresight=True)
 
+    def _plan(self, obs: Observation) -> tuple[HorizonData, Plan]:
+        data, plan = super()._plan(obs)
+        retry = retry_options(self.method_used, plan.benefit_usd, plan.bound_usd,
+                              self.solver_options)
+        if retry is None or self._model is None:
+            return data, plan
+        self._model.solver.options = retry  # same model and data, solved again
+        again = self._model.solve(plan.build_s)
+        self._model.solver.options = self.solver_options
+        seconds = plan.stats.solve_s + again.stats.solve_s
+        return data, replace(again, stats=replace(again.stats, solve_s=seconds))
+
     def decide(self, obs: Observation) -> Decision:
         if self._solved is None and obs.t == 0:
             try:
-                self._solved = super()._plan(obs)
+                self._solved = self._plan(obs)
             except Exception as err:  # any solver failure: greedy for the run, recorded
                 return self._fall_back(obs, f"{type(err).__name__}: {err}")
         if self._solved is None:

@@ -14,14 +14,7 @@ from tests.conftest import tiny_dict
 
 
 def _lp(model: JointModel) -> dict[str, np.ndarray]:
-    lp = model.solver.highs.getLp()
-    a = lp.a_matrix_
-    matrix = sparse.csc_matrix((np.array(a.value_), np.array(a.index_), np.array(a.start_)),
-                               shape=(lp.num_row_, lp.num_col_)).toarray()
-    return {"cost": np.array(lp.col_cost_), "col_lower": np.array(lp.col_lower_),
-            "col_upper": np.array(lp.col_upper_), "row_lower": np.array(lp.row_lower_),
-            "row_upper": np.array(lp.row_upper_), "matrix": matrix,
-            "offset": np.array([lp.offset_])}
+    return _lp_of(model.solver.highs)
 
 
 def _data(system, traces, t0: int):
@@ -55,3 +48,63 @@ def test_hourly_updates_match_pyomo_and_a_fresh_build() -> None:
 def _param_items(model: JointModel, name: str) -> list:
     param = getattr(model.m, name)
     return [param[k] for k in param]
+
+
+def _small_highs(rowwise: bool):
+    """A 3-column, 2-row MIP with an integer column, costs, bounds and an objective offset."""
+    import highspy
+
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.addVars(3, np.zeros(3), np.array([1.0, 4.0, 2.0]))
+    highs.changeColsCost(3, np.arange(3, dtype=np.int32), np.array([1.0, -2.0, 0.5]))
+    highs.changeObjectiveOffset(7.0)
+    if rowwise:
+        highs.addRows(2, np.zeros(2), np.array([3.0, 5.0]), 3, np.array([0, 2], dtype=np.int32),
+                      np.array([0, 1, 2], dtype=np.int32), np.array([1.0, 2.0, 0.5]))
+    else:
+        highs.addRows(2, np.zeros(2), np.array([3.0, 5.0]), 0, np.zeros(0, dtype=np.int32),
+                      np.zeros(0, dtype=np.int32), np.zeros(0))
+        for col, row, val in ((0, 0, 1.0), (1, 0, 2.0), (2, 1, 0.5)):
+            highs.changeCoeff(row, col, val)
+    highs.changeColsIntegrality(1, np.array([1], dtype=np.int32),
+                                np.array([highspy.HighsVarType.kInteger]))
+    return highs
+
+
+def test_one_pass_coefficient_write_matches_one_call_per_coefficient() -> None:
+    """replace_coefficients (the first push) leaves HiGHS with the same model as one
+    changeCoeff per coefficient: an existing entry changed, one set to zero, new ones inserted,
+    costs, bounds, integrality and offset kept."""
+    from optimizers.milp.updates import replace_coefficients
+
+    at = np.array([[0, 1], [1, 2], [1, 0], [0, 2]], dtype=np.int32)
+    values = np.array([-3.0, 0.0, 4.5, 1.25])
+    for rowwise in (True, False):
+        ours, theirs = _small_highs(rowwise), _small_highs(rowwise)
+        replace_coefficients(ours, at, values)
+        for (row, col), val in zip(at.tolist(), values.tolist(), strict=True):
+            theirs.changeCoeff(row, col, val)
+        mine, reference = _lp_of(ours), _lp_of(theirs)
+        for name, expected in reference.items():
+            np.testing.assert_allclose(mine[name], expected, err_msg=name)
+        assert mine["integer"].tolist() == [0, 1, 0]
+        np.testing.assert_allclose(mine["matrix"], [[1.0, -3.0, 1.25], [4.5, 0.0, 0.0]])
+        ours.run()
+        theirs.run()
+        assert ours.getInfo().objective_function_value == \
+            theirs.getInfo().objective_function_value
+
+
+def _lp_of(highs) -> dict[str, np.ndarray]:
+    lp = highs.getLp()
+    a = lp.a_matrix_
+    arrays = (np.array(a.value_), np.array(a.index_), np.array(a.start_))
+    shape = (lp.num_row_, lp.num_col_)
+    matrix = (sparse.csr_matrix(arrays, shape=shape) if a.format_.name == "kRowwise"
+              else sparse.csc_matrix(arrays, shape=shape)).toarray()
+    return {"cost": np.array(lp.col_cost_), "col_lower": np.array(lp.col_lower_),
+            "col_upper": np.array(lp.col_upper_), "row_lower": np.array(lp.row_lower_),
+            "row_upper": np.array(lp.row_upper_), "matrix": matrix,
+            "offset": np.array([lp.offset_]),
+            "integer": np.array([int(kind) for kind in lp.integrality_])}

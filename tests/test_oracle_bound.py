@@ -9,10 +9,24 @@ checker on, must realize no more than its bound.
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import pytest
 
+import policies.milp
 from gridshift.api import simulate
-from policies.oracle_bound import EXACT_MAX_SITE_HOURS, oracle_method
+from optimizers.milp.solve import SolverOptions
+from policies.oracle_bound import (
+    EXACT_MAX_SITE_HOURS,
+    RELAXED_GAP,
+    RETRY_GAP,
+    RETRY_MIP_GAP,
+    RETRY_MIP_NODES,
+    oracle_method,
+    retry_options,
+    solver_options_for,
+)
 from policies.registry import make_policy
 from simulator.errors import PolicyError
 from simulator.scenario import load_scenario
@@ -56,3 +70,42 @@ def test_auto_is_exact_for_small_runs_and_relaxed_for_long_ones() -> None:
 def test_unknown_method_is_refused_with_the_option_named() -> None:
     with pytest.raises(PolicyError, match="method: must be one of auto, exact, relaxed"):
         make_policy("oracle", method="lagrange")
+
+
+def test_retry_only_for_a_relaxed_plan_far_from_its_bound() -> None:
+    options = solver_options_for("relaxed", SolverOptions(mip_gap=1e-4))
+    assert options.mip_gap == RELAXED_GAP
+    bound = 1e6
+    close = bound * (1 - RETRY_GAP / 2)
+    assert retry_options("relaxed", close, bound, options) is None
+    assert retry_options("relaxed", math.nan, bound, options) is None
+    assert retry_options("exact", -bound, bound, options) is None
+    retry = retry_options("relaxed", -0.2 * bound, bound, options)
+    assert retry is not None
+    assert (retry.mip_gap, retry.mip_nodes) == (RETRY_MIP_GAP, RETRY_MIP_NODES)
+    assert retry.neighbourhood_h == options.neighbourhood_h
+
+
+def test_retried_relaxed_plan_keeps_the_bound_and_stays_feasible(monkeypatch) -> None:
+    """Forcing the second solve: same LP bound, the plan is executed with the invariant
+    checker on and realizes no more than the bound."""
+    scenario, traces = variant(1, max_hours=12, max_sites=2)
+    options = {**ORACLE, "method": "relaxed"}
+    first = simulate(scenario, "oracle", traces=traces, check=True, policy_options=options)
+    calls = []
+
+    def always(method: str, benefit: float, bound: float,
+               solver: SolverOptions) -> SolverOptions:
+        calls.append(method)
+        return replace(solver, mip_gap=RETRY_MIP_GAP, mip_nodes=RETRY_MIP_NODES)
+
+    monkeypatch.setattr(policies.milp, "retry_options", always)
+    retried = simulate(scenario, "oracle", traces=traces, check=True, policy_options=options)
+    assert calls == ["relaxed"]
+    hour0 = retried.result.steps.iloc[0]
+    assert hour0["fallback"] == 0
+    bound = first.kpis["oracle_bound_usd"]
+    slack = REL * max(1.0, abs(bound))
+    assert retried.kpis["oracle_bound_usd"] == pytest.approx(bound, rel=1e-9, abs=1e-6)
+    assert retried.kpis["total_benefit_usd"] <= bound + slack
+    assert hour0["mip_gap"] <= RETRY_MIP_GAP

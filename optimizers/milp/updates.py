@@ -20,6 +20,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.numeric_types import value
+from pyomo.core.base.param import ParamData
 from pyomo.core.expr.visitor import identify_mutable_parameters
 from scipy import sparse
 
@@ -38,27 +39,36 @@ class _Affine:
 
     def add(self, expr: object) -> None:
         row = len(self.constant)
+        if isinstance(expr, ParamData):  # a bare Param (most bounds and right-hand sides)
+            self.constant.append(0.0)
+            self.rows.append(row)
+            self.cols.append(self.position[id(expr)])
+            self.coefs.append(1.0)
+            return
         params = list(identify_mutable_parameters(expr))
         if not params:
             self.constant.append(float(value(expr)))
             return
-        saved = [p.value for p in params]
+        # Probe by writing the Params' stored values directly: set_value's validation
+        # dominated the build of a whole-year model, and every value is restored below.
+        saved = [p._value for p in params]
         for p in params:
-            p.value = 0.0
+            p._value = 0.0
         a = float(value(expr))
         slopes = []
         for p in params:
-            p.value = 1.0
+            p._value = 1.0
             slopes.append(float(value(expr)) - a)
-            p.value = 0.0
+            p._value = 0.0
         probe = [0.37 + 0.11 * i for i in range(len(params))]
         for p, v in zip(params, probe, strict=True):
-            p.value = v
+            p._value = v
         expected = a + sum(b * v for b, v in zip(slopes, probe, strict=True))
-        if not math.isclose(float(value(expr)), expected, rel_tol=_PROBE_TOL, abs_tol=1e-9):
-            raise ValueError(f"mutable expression is not affine in its Params: {expr}")
+        actual = float(value(expr))
         for p, v in zip(params, saved, strict=True):
-            p.value = v
+            p._value = v
+        if not math.isclose(actual, expected, rel_tol=_PROBE_TOL, abs_tol=1e-9):
+            raise ValueError(f"mutable expression is not affine in its Params: {expr}")
         self.constant.append(a)
         for p, b in zip(params, slopes, strict=True):
             if b != 0.0:
@@ -79,6 +89,38 @@ def _ascending(at: list) -> tuple[np.ndarray, np.ndarray]:
     index = np.array(at, dtype=np.int32).reshape(len(at), -1)
     order = np.lexsort(index.T[::-1]) if len(at) else np.zeros(0, dtype=int)
     return order, index[order].squeeze(axis=1) if index.shape[1] == 1 else index[order]
+
+
+def replace_coefficients(highs: highspy.Highs, at: np.ndarray, values: np.ndarray) -> None:
+    """Set the matrix coefficients at (row, col) ``at`` to ``values`` in one pass: read the
+    matrix out of HiGHS, patch it with scipy and pass the model back (``passModel`` keeps
+    costs, bounds, integrality and offset; it drops any basis). One ``changeCoeff`` per
+    coefficient grows super-linearly with the model when the entries are absent from the
+    matrix (every mutable coefficient is 0 at build): the first push of a whole-year model had
+    not finished after 30 minutes (docs/milp.md, "Oracle for any horizon")."""
+    lp = highs.getLp()
+    a = lp.a_matrix_
+    shape = (lp.num_row_, lp.num_col_)
+    arrays = (np.asarray(a.value_, dtype=float), np.asarray(a.index_, dtype=np.int32),
+              np.asarray(a.start_, dtype=np.int32))
+    if a.format_ == highspy.MatrixFormat.kRowwise:
+        matrix = sparse.csr_matrix(arrays, shape=shape).tocsc()
+    else:
+        matrix = sparse.csc_matrix(arrays, shape=shape)
+    rows, cols = at[:, 0], at[:, 1]
+    hit = sparse.csc_matrix((np.ones(len(rows)), (rows, cols)), shape=shape)
+    matrix = matrix - matrix.multiply(hit) + \
+        sparse.csc_matrix((values, (rows, cols)), shape=shape)
+    matrix = sparse.csc_matrix(matrix)
+    matrix.eliminate_zeros()
+    matrix.sort_indices()
+    a.format_ = highspy.MatrixFormat.kColwise
+    a.start_, a.index_, a.value_ = matrix.indptr, matrix.indices, matrix.data
+    a.num_row_, a.num_col_ = shape
+    lp.a_matrix_ = a
+    status = highs.passModel(lp)
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError(f"HiGHS passModel failed ({status})")
 
 
 class AffineUpdates:
@@ -137,10 +179,14 @@ class AffineUpdates:
         p = self.values
         a, b, at = self._coef
         coef = a + b @ p
-        changed = np.ones(len(coef), dtype=bool) if self._pushed_coef is None else \
-            coef != self._pushed_coef
-        for (row, col), v in zip(at[changed].tolist(), coef[changed].tolist(), strict=True):
-            highs.changeCoeff(row, col, v)
+        if self._pushed_coef is None:  # first push: every coefficient, one matrix pass
+            if len(at):
+                replace_coefficients(highs, at, coef)
+        else:
+            changed = coef != self._pushed_coef
+            for (row, col), v in zip(at[changed].tolist(), coef[changed].tolist(),
+                                     strict=True):
+                highs.changeCoeff(row, col, v)
         self._pushed_coef = coef
         solver: Any = highs  # highspy's stubs lack changeRowsBounds
         for (lo_a, lo_b, up_a, up_b, at), change in ((self._rows, solver.changeRowsBounds),
