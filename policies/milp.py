@@ -180,7 +180,7 @@ class MilpPolicy:
         expected = obs.forecast("demand", 1)[0]  # point forecast: the quantile/margin is slack
         decision = decision_from_plan(plan, data, obs, self.switches, self.deadline_guard,
                                       expected_demand=expected)
-        decision.diagnostics["cpu_s"] = time.process_time() - cpu
+        decision.diagnostics = {**decision.diagnostics, "cpu_s": time.process_time() - cpu}
         if self.record_plans:
             self.plans.append(PlanRecord(data, plan))
         return decision

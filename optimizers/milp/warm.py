@@ -24,6 +24,9 @@ _LOWER = int(highspy.HighsBasisStatus.kLower)
 _BASIC = int(highspy.HighsBasisStatus.kBasic)
 
 
+_Table = tuple[np.ndarray, np.ndarray, np.ndarray]  # slot, family, index per family and slot
+
+
 def _shift_table(components: Iterable[pyo.Component], slots: pyo.Set, index_of: dict[int, int],
                  size: int, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For core columns (or rows) 0..size-1: their slot (-1 if none), their family (same
@@ -61,10 +64,10 @@ class ShiftedBasis:
         self.horizon = horizon
         self.n_cols, self.n_rows = n_cols, n_rows
         self._model, self._index_maps = model, index_maps
-        self._tables: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]] | None = None
+        self._tables: tuple[_Table, _Table] | None = None
         self._saved: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def _shift_tables(self) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    def _shift_tables(self) -> tuple[_Table, _Table]:
         if self._tables is None:
             var_index, con_index = self._index_maps()
             m = self._model
