@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-test-slow: $(STAMP)  # the large dominance set (50 random variants; ~30 min on 2 cores)
+test-slow: $(STAMP)  # the large dominance set (50 random variants; ~12 min on 2 cores)
 	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)
