@@ -38,6 +38,7 @@ import pandas as pd
 from simulator.errors import ScenarioError, TraceError
 from simulator.inputs import JobSource
 from simulator.scenario import Scenario
+from simulator.scenario_models import Site as SiteSpec
 from simulator.traceset import SITE_SIGNALS, TraceSet
 from traces.currency import currency_table
 from traces.jobsources import scenario_jobs
@@ -203,6 +204,26 @@ def _eia_shapes(
     return shapes
 
 
+def _capacity_factor(site: SiteSpec, n_rows: int, weather: pd.DataFrame,
+                     shapes: dict[tuple[str, str], pd.Series], kind: str) -> tuple[np.ndarray, str]:
+    """One site's PV (``kind="pv"``) or wind capacity factor per row (0-1) and how it was made:
+    the zone's EIA-930 shape, else a model of the zone's weather, else zeros."""
+    code, column, device = ("SUN", "cloudcover", "pv") if kind == "pv" else \
+        ("WND", "windspeed_10m", "wind")
+    if (code, site.zone) in shapes:
+        return shapes[(code, site.zone)].to_numpy(), f"EIA-930 {code} shape of {site.zone}"
+    if column not in weather:
+        what = "cloud cover" if kind == "pv" else "10 m wind"
+        return np.zeros(n_rows), f"none ({device}_mw = 0, no {what} for {site.zone})"
+    if kind == "pv":
+        where = Site(site.name, site.latitude, site.longitude,
+                     ZONE_TIMEZONES.get(site.zone, "UTC"))
+        return (pv_capacity_factor(weather[column], where).to_numpy(),
+                f"clear sky at the site x cloud cover of {site.zone}")
+    return (wind_capacity_factor(weather[column]).to_numpy(),
+            f"10 m wind of {site.zone} at 100 m hub, power curve")
+
+
 def _renewables(
     scenario: Scenario,
     index: pd.DatetimeIndex,
@@ -210,29 +231,13 @@ def _renewables(
     shapes: dict[tuple[str, str], pd.Series],
 ) -> tuple[np.ndarray, np.ndarray, dict[str, str], dict[str, str]]:
     """PV and wind capacity factors [rows, sites] (0-1) and the model used per site."""
-    pv, wind, pv_model, wind_model = [], [], {}, {}
-    for site in scenario.sites:
-        if ("SUN", site.zone) in shapes:
-            pv.append(shapes[("SUN", site.zone)].to_numpy())
-            pv_model[site.name] = f"EIA-930 SUN shape of {site.zone}"
-        elif "cloudcover" not in weather[site.zone]:
-            pv.append(np.zeros(len(index)))
-            pv_model[site.name] = f"none (pv_mw = 0, no cloud cover for {site.zone})"
-        else:
-            where = Site(site.name, site.latitude, site.longitude,
-                         ZONE_TIMEZONES.get(site.zone, "UTC"))
-            pv.append(pv_capacity_factor(weather[site.zone]["cloudcover"], where).to_numpy())
-            pv_model[site.name] = f"clear sky at the site x cloud cover of {site.zone}"
-        if ("WND", site.zone) in shapes:
-            wind.append(shapes[("WND", site.zone)].to_numpy())
-            wind_model[site.name] = f"EIA-930 WND shape of {site.zone}"
-        elif "windspeed_10m" not in weather[site.zone]:
-            wind.append(np.zeros(len(index)))
-            wind_model[site.name] = f"none (wind_mw = 0, no 10 m wind for {site.zone})"
-        else:
-            wind.append(wind_capacity_factor(weather[site.zone]["windspeed_10m"]).to_numpy())
-            wind_model[site.name] = f"10 m wind of {site.zone} at 100 m hub, power curve"
-    return np.column_stack(pv), np.column_stack(wind), pv_model, wind_model
+    out = {kind: [_capacity_factor(site, len(index), weather[site.zone], shapes, kind)
+                  for site in scenario.sites] for kind in ("pv", "wind")}
+    names = [site.name for site in scenario.sites]
+    return (np.column_stack([cf for cf, _ in out["pv"]]),
+            np.column_stack([cf for cf, _ in out["wind"]]),
+            dict(zip(names, [m for _, m in out["pv"]], strict=True)),
+            dict(zip(names, [m for _, m in out["wind"]], strict=True)))
 
 
 def _demand(scenario: Scenario, index: pd.DatetimeIndex) -> np.ndarray:
