@@ -179,17 +179,30 @@ class QuantileForecaster(DelayedFeedbackForecaster):
             count[at] += 1
         touched = np.unique(lead)
         n = np.minimum(self._count[touched], self.window_h)  # [T, M]
-        ranked = np.sort(self._u[:, touched], axis=0)  # unfilled slots (inf) sort last
         pos = self.levels[:, None, None] * (n - 1)[None]  # [K, T, M]
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, np.maximum(n - 1, 0)[None])
-        t_idx, m_idx = np.indices(n.shape)
-        a = ranked[lo, t_idx[None], m_idx[None]]
-        b = ranked[hi, t_idx[None], m_idx[None]]
+        a, b = _order_statistics(self._u[:, touched], n, self.levels)
         with np.errstate(invalid="ignore"):
-            q = a + (pos - lo) * (b - a)
+            q = a + (pos - np.floor(pos)) * (b - a)
         ready = (n >= _MIN_RESIDUALS)[None]
         self._q[:, touched] = np.where(ready, q, self._q[:, touched])
+
+
+def _order_statistics(window: np.ndarray, n: np.ndarray,
+                      levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two order statistics around each ``levels`` quantile (linear interpolation) of the
+    first ``n`` [T, M] values of ``window`` [W, T, M] in sorted order (unfilled slots are inf
+    and sort last): (lower, upper), each [K, T, M]; NaN where n < _MIN_RESIDUALS. Columns with
+    the same n are partitioned together at just those ranks (a full sort per hour was the
+    learner's whole cost)."""
+    shape = (len(levels), *n.shape)
+    lower, upper = np.full(shape, np.nan), np.full(shape, np.nan)
+    for count in np.unique(n[n >= _MIN_RESIDUALS]):
+        columns = n == count
+        lo = np.floor(levels * (count - 1)).astype(int)
+        hi = np.minimum(lo + 1, count - 1)
+        ranked = np.partition(window[:, columns], np.unique(np.concatenate([lo, hi])), axis=0)
+        lower[:, columns], upper[:, columns] = ranked[lo], ranked[hi]
+    return lower, upper
 
 
 def _unbiased(average: np.ndarray, n: np.ndarray, alpha: float) -> np.ndarray:
