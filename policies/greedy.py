@@ -72,8 +72,8 @@ class GreedyPolicy:
         buy = obs.forecast("buy_price", horizon)
         sell = obs.forecast("sell_price", horizon)
         carbon = obs.forecast("carbon", horizon)
-        renewable = (sys_.pv_mw * obs.forecast("pv_cf", horizon) +
-                     sys_.wind_mw * obs.forecast("wind_cf", horizon))
+        renewable = sys_.renewable_mw(obs.forecast("pv_cf", horizon),
+                                      obs.forecast("wind_cf", horizon))
         temperature = obs.forecast("temperature", 1)[0]
         demand = obs.forecast("demand", 1)[0] * (1 + self.demand_margin)
         grid_price = effective_price(buy, carbon, self._carbon_price)

@@ -338,7 +338,6 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
     """
     system = obs.system
     slot = obs.t - plan.t0
-    nearest = nearest_site_routing(system)
     if switches.decide_routing:
         demand = data.demand[slot][:, :, None]
         planned = np.where(demand > 0, np.maximum(plan.routed[slot], 0.0), 0.0) * \
@@ -362,7 +361,7 @@ def decision_from_plan(plan: Plan, data: HorizonData, obs: Observation,
         routing = np.where((demand > 0) & ~unplanned, np.where(judged, fraction, share),
                            default_split(system, obs.gpus_free))
     else:
-        routing = nearest
+        routing = nearest_site_routing(system)
     starts = [(job, site) for job, site, hour in plan.starts if hour == obs.t] \
         if switches.decide_jobs else fifo_starts(obs)
     if guard and switches.decide_jobs:

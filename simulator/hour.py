@@ -61,7 +61,7 @@ def checked_routing(sys_: SystemModel, routing: np.ndarray | None, clip: Clip) -
         clip(-1, "routing_invalid_fraction", float(np.nansum(np.abs(a[bad]))), 0.0,
              f"{int(bad.sum())} NaN or negative fractions set to 0")
         a = np.where(bad, 0.0, a)
-    inadmissible = (a > 0) & ~sys_.admissible
+    inadmissible = (a > 0) & sys_.inadmissible
     if inadmissible.any():
         clip(-1, "routing_latency", float(a[inadmissible].sum()), 0.0,
              f"{int(inadmissible.sum())} routes over their latency SLO set to 0")
@@ -261,11 +261,11 @@ def money_and_carbon(sys_: SystemModel, g: Grid, d: Dispatch, shortfall: np.ndar
     emissions = physics.emissions_t(g.import_mw, g.export_mw, d.genset, carbon,
                                     sys_.genset_kg_per_mwh, sys_.export_carbon_credit)
     parts = {
-        "energy_cost_usd": g.import_mw * buy,
-        "export_revenue_usd": g.export_mw * sell,
-        "genset_cost_usd": d.genset * sys_.genset_fuel_usd_per_mwh,
-        "degradation_cost_usd": (d.charge + d.discharge) * sys_.degradation_usd_per_mwh,
-        "carbon_cost_usd": emissions * sys_.carbon_price_usd_per_t,
+        **physics.energy_money_usd(
+            g.import_mw, g.export_mw, d.genset, d.charge, d.discharge, emissions, buy, sell,
+            fuel_usd_per_mwh=sys_.genset_fuel_usd_per_mwh,
+            degradation_usd_per_mwh=sys_.degradation_usd_per_mwh,
+            carbon_price_usd_per_t=sys_.carbon_price_usd_per_t),
         "shortfall_cost_usd": shortfall * sys_.shortfall_penalty_usd_per_mwh,
         "inference_revenue_usd": _sum(_sum(served, axis=0) *
                                       sys_.revenue_usd_per_request[:, None], axis=0),

@@ -63,6 +63,22 @@ def emissions_t(import_mw: Any, export_mw: Any, genset_mw: Any, carbon_g_per_kwh
     return kg / G_PER_KWH_PER_T_PER_MWH
 
 
+def energy_money_usd(import_mw: Any, export_mw: Any, genset_mw: Any, charge_mw: Any,
+                     discharge_mw: Any, emissions: Any, buy_usd_per_mwh: Any,
+                     sell_usd_per_mwh: Any, *, fuel_usd_per_mwh: Any,
+                     degradation_usd_per_mwh: Any, carbon_price_usd_per_t: Any) -> dict[str, Any]:
+    """The books' money columns of one hour's energy flows (USD, costs positive; MW held one
+    hour): import at the buy price, export at the sell price, genset fuel, battery wear on
+    charge plus discharge throughput, and the carbon price on ``emissions`` (tCO2)."""
+    return {
+        "energy_cost_usd": import_mw * buy_usd_per_mwh,
+        "export_revenue_usd": export_mw * sell_usd_per_mwh,
+        "genset_cost_usd": genset_mw * fuel_usd_per_mwh,
+        "degradation_cost_usd": (charge_mw + discharge_mw) * degradation_usd_per_mwh,
+        "carbon_cost_usd": emissions * carbon_price_usd_per_t,
+    }
+
+
 def soc_step(soc_mwh: Any, charge_mw: Any, discharge_mw: Any, eta_charge: Any,
              eta_discharge: Any) -> Any:
     """State of charge after one hour (MWh): SoC + eta_c x charge - discharge / eta_d."""

@@ -38,8 +38,8 @@ def realized(system: SystemModel, traces: TraceSet) -> Realized:
     run = slice(traces.history_hours, None)
     sig = {name: values[run] for name, values in traces.site_signals.items()}
     temperature = sig["temperature"]
-    pv = system.pv_mw * sig["pv_cf"]
-    wind = system.wind_mw * sig["wind_cf"]
+    pv = system.pv_power_mw(sig["pv_cf"])
+    wind = system.wind_power_mw(sig["wind_cf"])
     pue = system.pue(temperature)
     return Realized(
         buy_usd_per_mwh=sig["buy_price"],

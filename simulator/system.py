@@ -129,6 +129,18 @@ class SystemModel:
         """IT power (MW) of all GPUs idle, per site."""
         return _arr(self.gpus * self.idle_mw_per_gpu)
 
+    def pv_power_mw(self, pv_cf: np.ndarray) -> np.ndarray:
+        """PV output available (MW) at capacity factor ``pv_cf`` (0-1) per site."""
+        return self.pv_mw * pv_cf
+
+    def wind_power_mw(self, wind_cf: np.ndarray) -> np.ndarray:
+        """Wind output available (MW) at capacity factor ``wind_cf`` (0-1) per site."""
+        return self.wind_mw * wind_cf
+
+    def renewable_mw(self, pv_cf: np.ndarray, wind_cf: np.ndarray) -> np.ndarray:
+        """PV plus wind output available (MW) per site, before curtailment."""
+        return self.pv_power_mw(pv_cf) + self.wind_power_mw(wind_cf)
+
     def marginal_mw_per_busy_gpu(self, temperature_c: np.ndarray) -> np.ndarray:
         """Facility power (MW) one more busy GPU adds, cooling included."""
         return self.marginal_mw_at_pue(self.pue(temperature_c))

@@ -140,15 +140,15 @@ class JointModel:
         pue = sys_.pue(data.temperature) * mask
         cp = self.carbon_price_usd_per_t
         return {
-            "pue_dp": sys_.marginal_mw_per_busy_gpu(data.temperature) * mask,
-            "load0": pue * sys_.it_power_mw(np.zeros(sys_.n_sites)),
+            "pue_dp": sys_.marginal_mw_at_pue(pue),
+            "load0": pue * sys_.idle_it_mw,
             "fixed_gpus": data.fixed_gpus,
             "imp_ub": sys_.import_cap_mw * mask,
             "c_imp": effective_price(data.buy, data.carbon, cp),
             "ci": data.carbon,
             "exp_ub": sys_.export_cap_mw * mask * (data.sell > 0),
             "c_exp": export_value(data.sell, data.carbon, cp, sys_.export_carbon_credit),
-            "avail": sys_.pv_mw * data.pv_cf + sys_.wind_mw * data.wind_cf,
+            "avail": sys_.renewable_mw(data.pv_cf, data.wind_cf),
             "bat_ub": sys_.battery_mw * mask,
             "gen_ub": sys_.genset_mw * mask,
             "sf_ub": pue * sys_.it_power_mw(sys_.gpus) + sys_.battery_mw * mask,

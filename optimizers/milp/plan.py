@@ -56,7 +56,7 @@ def plan_frame(plan: Plan, data: HorizonData, system: SystemModel) -> pd.DataFra
     sl = slice(0, n)
     pue = system.pue(data.temperature[sl])
     it = system.it_power_mw(plan.busy[sl])
-    available = system.pv_mw * data.pv_cf[sl] + system.wind_mw * data.wind_cf[sl]
+    available = system.renewable_mw(data.pv_cf[sl], data.wind_cf[sl])
     soc_start = np.vstack([np.clip(data.soc0, system.soc_min_mwh, system.soc_max_mwh)[None],
                            plan.soc_end[: n - 1]]) if n else plan.soc_end[:0]
     battery = system.battery_mwh > 0
@@ -78,11 +78,11 @@ def plan_frame(plan: Plan, data: HorizonData, system: SystemModel) -> pd.DataFra
         "export_mw": plan.exp[sl],
         "shortfall_mw": plan.shortfall[sl],
         "emissions_t": emissions,
-        "energy_cost_usd": plan.imp[sl] * data.buy[sl],
-        "export_revenue_usd": plan.exp[sl] * data.sell[sl],
-        "genset_cost_usd": plan.gen[sl] * system.genset_fuel_usd_per_mwh,
-        "degradation_cost_usd": (plan.ch[sl] + plan.dis[sl]) * system.degradation_usd_per_mwh,
-        "carbon_cost_usd": emissions * system.carbon_price_usd_per_t,
+        **physics.energy_money_usd(
+            plan.imp[sl], plan.exp[sl], plan.gen[sl], plan.ch[sl], plan.dis[sl], emissions,
+            data.buy[sl], data.sell[sl], fuel_usd_per_mwh=system.genset_fuel_usd_per_mwh,
+            degradation_usd_per_mwh=system.degradation_usd_per_mwh,
+            carbon_price_usd_per_t=system.carbon_price_usd_per_t),
         "requests_served": served.sum(axis=(1, 2)),
         "inference_revenue_usd": np.einsum("trks,k->ts", served,
                                            system.revenue_usd_per_request),

@@ -117,10 +117,7 @@ class PersistentHighs:
                      "update_named_expressions", "update_objective"):
             setattr(cfg.auto_updates, flag, False)
         cfg.load_solutions = False
-        cfg.raise_exception_on_nonoptimal_result = False
-        cfg.threads = options.threads
-        cfg.rel_gap = options.mip_gap
-        cfg.solver_options = {"random_seed": options.seed, "output_flag": False}
+        cfg.raise_exception_on_nonoptimal_result = False  # options are set on HiGHS in run()
         self._solution: np.ndarray | None = None
         self._row_dual: np.ndarray | None = None
         self._deadline = 0.0
@@ -169,7 +166,6 @@ class PersistentHighs:
         stops at a relative gap of ``mip_gap`` against max(|incumbent|, ``gap_scale``)."""
         self._deadline = time.perf_counter() + self.options.time_limit_s
         self.gap_scale = gap_scale
-        self._opt.config.abs_gap = self.options.mip_gap * gap_scale
 
     def _time_limit(self, lp: bool) -> float:
         """HiGHS ``time_limit`` for the rest of this solve's budget: on the accumulated run
