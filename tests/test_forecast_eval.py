@@ -203,6 +203,6 @@ def test_evaluate_traces_scores_prices_beyond_publication_and_quantiles(tiny) ->
     for learner in ("conformal", "bregman", "empirical"):
         assert ((q[f"coverage_{learner}"] >= 0) & (q[f"coverage_{learner}"] <= 1)).all()
         assert (q[f"pinball_{learner}"] > 0).all()
-        np.testing.assert_allclose(q[f"crps_{learner}"], 2 * q[f"pinball_{learner}"])
+    assert not np.allclose(q["pinball_conformal"], q["pinball_bregman"])  # two learners
     carbon = ev.row_loss[ev.row_loss["signal"] == "carbon"]
     assert {"persistence", "bregman-entropy"} <= set(carbon["method"])

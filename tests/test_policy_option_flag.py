@@ -46,11 +46,12 @@ def test_twice_is_refused() -> None:
 
 
 def test_run_passes_the_option_to_the_policy(tmp_path) -> None:
-    done = gridshift("run", "paper-3site", "--policy", "milp", "--days", "0.25",
-                     "--policy-option", "horizon_h=6", "--out", str(tmp_path))
+    # paper-3site's oracle is exact by default; the option makes it use the LP bound
+    done = gridshift("run", "paper-3site", "--policy", "oracle", "--days", "0.25",
+                     "--policy-option", "method=relaxed", "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
-    meta = read_run(next(tmp_path.iterdir()))["meta"]
-    assert meta["policy_options"]["horizon_h"] == 6
+    kpis = read_run(next(tmp_path.iterdir()))["kpis"]
+    assert kpis["oracle_bound_exact"] == 0 and kpis["oracle_bound_method"] == "lp-relaxation"
 
 
 def test_compare_refuses_an_option_the_policy_does_not_take() -> None:
