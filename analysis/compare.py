@@ -69,6 +69,17 @@ def kpi_columns(table: pd.DataFrame) -> list[str]:
         table[c]) and not pd.api.types.is_bool_dtype(table[c]) and table[c].notna().any()]
 
 
+def policy_regret(table: pd.DataFrame, oracle: str = "oracle") -> pd.DataFrame:
+    """``table`` (one row per policy, indexed by name, one scenario and seed) with
+    ``regret_usd`` = oracle benefit - benefit and ``regret_bound_usd`` = oracle bound -
+    benefit (USD), where the oracle ran; the per-point, per-seed form is :func:`add_regret`."""
+    if oracle in table.index:
+        table[REGRET] = table.loc[oracle, BENEFIT] - table[BENEFIT]
+        if BOUND in table:
+            table[REGRET_BOUND] = table.loc[oracle, BOUND] - table[BENEFIT]
+    return table
+
+
 def add_regret(table: pd.DataFrame, oracle: str = "oracle") -> pd.DataFrame:
     """Copy with ``regret_usd`` = oracle benefit - benefit and ``regret_bound_usd`` = oracle
     bound - benefit at the same point and seed (USD)."""

@@ -17,6 +17,7 @@ import pandas as pd
 import typer
 
 from analysis.collection import write_comparison
+from analysis.compare import policy_regret
 from analysis.results import check_output_dir
 from analysis.tables import kpi_table
 from gridshift import api
@@ -68,13 +69,7 @@ def paper_experiment(
             folders[name] = done.folder
         steps = done.result.steps
         rows.append({"policy": name, **done.kpis, "decide_s_total": float(steps["decide_s"].sum())})
-    table = pd.DataFrame(rows).set_index("policy")
-    if "oracle" in table.index:
-        table["regret_usd"] = table.loc["oracle", "total_benefit_usd"] - \
-            table["total_benefit_usd"]
-        if "oracle_bound_usd" in table:
-            table["regret_bound_usd"] = table.loc["oracle", "oracle_bound_usd"] - \
-                table["total_benefit_usd"]
+    table = policy_regret(pd.DataFrame(rows).set_index("policy"))
     if out_dir is not None:
         write_comparison(out_dir, folders, scenario=scenario.name, seed=scenario.seed,
                          command="gridshift experiment paper",

@@ -14,7 +14,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from analysis.compare import BENEFIT, BOUND, REGRET, REGRET_BOUND
+from analysis.compare import BENEFIT, REGRET, REGRET_BOUND, policy_regret
 from analysis.results import check_output_dir
 from analysis.tables import kpi_table
 from gridshift import api
@@ -48,11 +48,8 @@ def robustness_experiment(
             folder = out / f"{scenario.name}-s{seed}"
             table = api.compare(scenario, list(policies), seed=seed, out_dir=folder,
                                 forecast=forecast, data_dir=data_dir)
-            if "oracle" in table.index:
-                table[REGRET] = table.loc["oracle", BENEFIT] - table[BENEFIT]
-                if BOUND in table:
-                    table[REGRET_BOUND] = table.loc["oracle", BOUND] - table[BENEFIT]
-            frames.append(table.reset_index().assign(scenario=scenario.name, seed=seed))
+            frames.append(policy_regret(table).reset_index().assign(scenario=scenario.name,
+                                                                     seed=seed))
     rows = pd.concat(frames, ignore_index=True)
     out.mkdir(parents=True, exist_ok=True)
     rows.drop(columns=["by_site"], errors="ignore").to_csv(out / "summary.csv", index=False)
