@@ -35,6 +35,7 @@ from analysis.forecast_tables import (
     synthetic_eval_scenario,
     with_best_per_lead,
 )
+from analysis.runs import build_traces
 from simulator.traceset import TraceSet
 from traces.correction import DEFAULT_BASE
 from traces.forecast import CORRECTIONS, ForecastSettings
@@ -64,11 +65,8 @@ def run_forecast_eval(out_dir: str | Path, *, data_dir: str | Path | None = None
     settings = settings or ForecastSettings()
     settings = replace(settings, correction=replace(settings.correction, base=POOL))
     synth = synthetic_eval_scenario(synthetic_hours)
-    from traces.finish import finish_traces
-    from traces.synthetic import generate
-
     datasets: list[tuple[str, TraceSet, Sequence[str], list[str] | None]] = [
-        ("synthetic", finish_traces(synth, generate(synth)), SYNTHETIC_SIGNALS,
+        ("synthetic", build_traces(synth), SYNTHETIC_SIGNALS,
          [s.zone for s in synth.sites])]
     if real:
         datasets.append(("real-2022", real_eval_traces(data_dir), REAL_SIGNALS, None))
