@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,14 @@ class JobSpec:
 
     def value_at(self, slot: int) -> float:
         """Value (USD) credited for a start in ``slot``."""
-        return self.value_usd if slot <= self.on_time_last else self.late_value_usd
+        return float(start_value_usd(slot, self.on_time_last, self.value_usd,
+                                     self.late_value_usd))
+
+
+def start_value_usd(slot: Any, on_time_last: Any, value_usd: Any, late_value_usd: Any) -> Any:
+    """Value (USD) credited for a start in ``slot`` (scalars or arrays): the on-time value up
+    to the job's last on-time start slot, its late value after."""
+    return np.where(slot <= on_time_last, value_usd, late_value_usd)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import highspy
 import numpy as np
 
-from optimizers.milp.data import JobSpec
+from optimizers.milp.data import JobSpec, start_value_usd
 
 
 def start_keys(jobs: tuple[JobSpec, ...], horizon: int) -> np.ndarray:
@@ -38,8 +38,9 @@ def start_values(jobs: tuple[JobSpec, ...], keys: np.ndarray, active: int,
     if not len(keys):
         return np.zeros(0)
     n, s, t = keys.T
-    value = np.array([jobs[i].value_at(slot) for i, slot in zip(n.tolist(), t.tolist(),
-                                                                 strict=True)])
+    value = start_value_usd(t, np.array([job.on_time_last for job in jobs])[n],
+                            np.array([job.value_usd for job in jobs], dtype=float)[n],
+                            np.array([job.late_value_usd for job in jobs], dtype=float)[n])
     gpus = np.array([job.gpus for job in jobs], dtype=float)[n]
     duration = np.array([job.duration_h for job in jobs])[n]
     beyond = np.maximum(0, t + duration - active)
