@@ -1,6 +1,6 @@
 """Policies by name, for the CLI, sweeps and the Python API.
 
-A policy is named in one of three ways:
+A policy is named in one of four ways:
 
 - a shipped name (``fifo``, ``greedy``, ``milp``, ... see ``gridshift policies``);
 - an importable ``module:Class`` spec (``my_policies:CheapestFirst``): the module is imported
